@@ -1,0 +1,48 @@
+# Every target creates its own virtual environment from pyproject.toml on first use.
+VENV   ?= .venv
+PYTHON ?= python3
+BIN     = $(VENV)/bin
+SAMPLE  = sample_logs/dynamodb-2025-10-20
+OUT    ?= out
+
+.PHONY: install demo test lint format sample-logs bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+## demo: ingest the bundled sample logs of 20 October 2025 and run every rule
+demo: install
+	rm -f $(OUT)/dynamodb-2025-10-20.duckdb
+	$(BIN)/analyzer ingest $(SAMPLE) --db $(OUT)/dynamodb-2025-10-20.duckdb
+	$(BIN)/analyzer detect $(OUT)/dynamodb-2025-10-20.duckdb --fail-on none --tz America/Los_Angeles
+
+## test: lint, then the whole test suite
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## sample-logs: regenerate sample_logs/ byte for byte
+sample-logs: install
+	$(BIN)/analyzer simulate dynamodb-2025-10-20 --out $(SAMPLE) --seed 20251020
+
+## bench: the benchmark of benchmarks/ (see benchmarks/RESULTS.md)
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(OUT) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,153 @@
+"""A case: one DuckDB database per investigation, and the library's front door.
+
+Everything the CLI does is a method here, so a notebook does the same with
+``case = open_case(path); case.ingest(dir); case.sql(...)``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from . import schema
+from .errors import CaseError, CaseLockedError, InputError
+from .ingest.pipeline import FileResult, Ingestor, Progress
+
+
+def default_case_path(log_dir: str | Path) -> Path:
+    """Where a log directory's case lives when ``--db`` is not given.
+
+    Outside the evidence (which is never written to and may be read-only):
+    ``$PLAN_FORENSICS_HOME`` or ``$XDG_DATA_HOME/plan-forensics`` or
+    ``~/.local/share/plan-forensics``, then ``cases/<dirname>-<hash>.duckdb``.
+    """
+    import hashlib
+
+    log_dir = Path(log_dir).resolve()
+    home = os.environ.get("PLAN_FORENSICS_HOME")
+    if home:
+        base = Path(home)
+    else:
+        xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        base = Path(xdg) / "plan-forensics"
+    digest = hashlib.sha1(str(log_dir).encode()).hexdigest()[:10]
+    return base / "cases" / f"{log_dir.name or 'root'}-{digest}.duckdb"
+
+
+class Case:
+    """An open case database."""
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
+        self.path = Path(path) if path is not None else None
+        self.read_only = read_only
+        database = ":memory:" if self.path is None else str(self.path)
+        if self.path is not None and not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path is not None and read_only and not self.path.exists():
+            raise InputError(f"no case database at {self.path}")
+        try:
+            self.con = duckdb.connect(database, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise CaseLockedError(
+                    f"the case database {self.path} is in use by another process"
+                ) from exc
+            raise CaseError(f"cannot open the case database {self.path}: {exc}") from exc
+        self.con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            self._create_schema()
+        self._check_schema()
+
+    # -- lifecycle -------------------------------------------------------------------
+    def _create_schema(self) -> None:
+        for table in schema.TABLES:
+            self.con.execute(table.ddl())
+        self.con.execute(
+            "INSERT OR IGNORE INTO case_meta VALUES ('schema_version', ?), ('created_at', ?)",
+            [str(schema.SCHEMA_VERSION), str(self.con.execute("SELECT now()").fetchall()[0][0])],
+        )
+
+    def _check_schema(self) -> None:
+        try:
+            rows = self.con.execute(
+                "SELECT value FROM case_meta WHERE key = 'schema_version'"
+            ).fetchall()
+        except duckdb.CatalogException as exc:
+            raise CaseError(f"{self.path} is not a plan-forensics case") from exc
+        if not rows or int(rows[0][0]) > schema.SCHEMA_VERSION:
+            raise CaseError(f"{self.path} was written by a newer version of the analyzer")
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Case:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Case({str(self.path) if self.path else ':memory:'!r})"
+
+    # -- ingest ------------------------------------------------------------------------
+    def ingest(
+        self,
+        log_dir: str | Path,
+        *,
+        assume_tz: str = "UTC",
+        assume_year: int | None = None,
+        progress: Progress | None = None,
+        chunk_bytes: int | None = None,
+    ) -> list[FileResult]:
+        """Load every new or grown file below ``log_dir``; returns one result per file."""
+        root = Path(log_dir)
+        if not root.exists():
+            raise InputError(f"no such directory: {root}")
+        if self.path is not None and self.path.resolve().is_relative_to(root.resolve()):
+            raise InputError(
+                f"the case database {self.path} is inside the evidence directory {root}; "
+                "choose another --db"
+            )
+        if self.read_only:
+            raise InputError("the case is open read-only")
+        _check_zone(self.con, assume_tz)
+        kwargs: dict[str, Any] = {"assume_tz": assume_tz, "assume_year": assume_year}
+        if chunk_bytes:
+            kwargs["chunk_bytes"] = chunk_bytes
+        return Ingestor(self.con, progress=progress, **kwargs).ingest(root)
+
+    # -- queries -----------------------------------------------------------------------
+    def sql(self, query: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
+        """Run SQL over the case; the result as a polars DataFrame."""
+        try:
+            return self.con.sql(query, params=params).pl()
+        except duckdb.Error as exc:
+            raise InputError(f"SQL error: {exc}") from exc
+
+    def relation(self, query: str) -> duckdb.DuckDBPyRelation:
+        """A lazy DuckDB relation, for chaining in a notebook."""
+        return self.con.sql(query)
+
+    def files(self) -> pl.DataFrame:
+        """The inventory: every file seen, with sha256 and the counts identity."""
+        return self.sql("SELECT * FROM files ORDER BY file")
+
+    def quarantine(self) -> pl.DataFrame:
+        """Every line that could not be loaded, with file, line and reason."""
+        return self.sql("SELECT * FROM quarantine ORDER BY file, line")
+
+
+def _check_zone(con: duckdb.DuckDBPyConnection, zone: str) -> None:
+    try:
+        con.execute("SELECT timezone(?, TIMESTAMP '2000-01-01')", [zone]).fetchall()
+    except duckdb.Error as exc:
+        raise InputError(f"unknown time zone: {zone!r}") from exc
+
+
+def open_case(path: str | Path | None = None, *, read_only: bool = False) -> Case:
+    """Open (or create) a case database; ``None`` gives an in-memory case."""
+    return Case(path, read_only=read_only)

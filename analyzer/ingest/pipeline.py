@@ -1,0 +1,336 @@
+"""Ingesting a directory into a case: discover, recognise, load, account.
+
+Each file loads in one transaction, so an interrupted ingest leaves the case as it
+was before that file and the next run completes it. A file seen before is not read
+again unless its size or modification time changed; a grown file loads only its new
+lines, after checking that its earlier content is unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ..errors import InputError
+from . import SOURCES
+from .base import MACROS, LoadContext, Source
+from .reader import CHUNK_BYTES, GZIP_MAGIC, ReadState, read_chunks
+
+MAX_LINE_BYTES = 1024 * 1024
+SNIFF_BYTES = 64 * 1024
+SNIFF_LINES = 10
+QUARANTINE_RAW_CHARS = 2000
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(file, bytes_done, bytes_total)`` while a file loads."""
+
+
+@dataclass
+class FileResult:
+    """What ingesting one file did (one row of the ingest summary)."""
+
+    file: str
+    source: str | None
+    status: str
+    lines: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def walk(root: Path) -> Iterator[Path]:
+    """Every regular file below ``root``, in a stable order."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if path.is_file():
+                yield path
+
+
+def _sample_lines(path: Path) -> tuple[list[str], str | None]:
+    """The first non-empty lines of the (decompressed) content, or why there are none."""
+    import zlib
+
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    if not head:
+        return [], "empty file"
+    if head[:2] == GZIP_MAGIC:
+        try:
+            head = zlib.decompressobj(wbits=31).decompress(head, SNIFF_BYTES)
+        except zlib.error as exc:
+            return [], f"corrupt gzip ({exc})"
+        if not head:
+            return [], "empty file (gzip)"
+    if b"\0" in head:
+        return [], "binary file (NUL bytes), not a log"
+    text = head.decode("utf-8", errors="replace")
+    lines = [ln.strip() for ln in text.splitlines()]
+    if len(head) == SNIFF_BYTES and lines:
+        lines = lines[:-1]  # the last one may be cut
+    return [ln for ln in lines if ln][:SNIFF_LINES], None
+
+
+def detect_source(path: Path) -> tuple[Source | None, str | None]:
+    """Recognise a file's source from its first non-empty lines (majority vote)."""
+    lines, problem = _sample_lines(path)
+    if problem:
+        return None, problem
+    if not lines:
+        return None, "no non-empty line in the first 64 KiB"
+    best, best_hits = None, 0
+    for source in SOURCES:
+        hits = sum(1 for ln in lines if source.sniff(ln))
+        if hits > best_hits:
+            best, best_hits = source, hits
+    if best is None:
+        return None, f"no known log source (first line: {lines[0][:120]!r})"
+    return best, None
+
+
+class Ingestor:
+    """Loads files into an open case connection. Used through ``Case.ingest``."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        assume_tz: str = "UTC",
+        assume_year: int | None = None,
+        chunk_bytes: int = CHUNK_BYTES,
+        progress: Progress | None = None,
+    ):
+        self.con = con
+        self.assume_tz = assume_tz
+        self.assume_year = assume_year
+        self.chunk_bytes = chunk_bytes
+        self.progress = progress
+        for macro in MACROS:
+            con.execute(macro)
+
+    def ingest(self, root: Path) -> list[FileResult]:
+        root = root.resolve()
+        if not root.is_dir():
+            raise InputError(f"not a directory: {root}")
+        if not os.access(root, os.R_OK | os.X_OK):
+            raise InputError(f"directory is not readable: {root}")
+        return [self.ingest_file(root, path) for path in walk(root)]
+
+    def _previous(self, rel: str) -> dict[str, Any] | None:
+        cur = self.con.execute("SELECT * FROM files WHERE file = ?", [rel])
+        rows = cur.fetchall()
+        if not rows:
+            return None
+        return dict(zip([d[0] for d in cur.description], rows[0], strict=True))
+
+    def ingest_file(self, root: Path, path: Path) -> FileResult:
+        rel = path.relative_to(root).as_posix()
+        try:
+            st = path.stat()
+            prev = self._previous(rel)
+            if prev and prev["size"] == st.st_size and prev["mtime_ns"] == st.st_mtime_ns:
+                return FileResult(
+                    rel,
+                    prev["source"],
+                    "unchanged",
+                    prev["lines"],
+                    prev["loaded"],
+                    prev["quarantined"],
+                    prev["message"] if prev["status"] == "skipped" else None,
+                )
+            if prev and prev["status"] not in ("skipped",):
+                return self._load_again(root, path, rel, st, prev)
+            source, problem = detect_source(path)
+            if source is None:
+                return self._record_skip(root, rel, st, problem or "unknown")
+            return self._load(root, path, rel, st, source, None)
+        except PermissionError as exc:
+            return FileResult(rel, None, "skipped", message=f"cannot read: {exc.strerror}")
+
+    def _load_again(
+        self, root: Path, path: Path, rel: str, st: os.stat_result, prev: dict[str, Any]
+    ) -> FileResult:
+        source = next((s for s in SOURCES if s.name == prev["source"]), None)
+        if source is None:  # a source this version no longer knows
+            return FileResult(rel, prev["source"], "changed", message="unknown source")
+        if not prev["ends_with_newline"]:
+            return self._record_changed(rel, prev, "its last line was incomplete when loaded")
+        return self._load(root, path, rel, st, source, prev)
+
+    def _record_changed(self, rel: str, prev: dict[str, Any], why: str) -> FileResult:
+        message = (
+            f"content changed since it was loaded ({why}); the loaded version is kept "
+            "and the new one is not mixed in: ingest into a new case to load it"
+        )
+        self.con.execute(
+            "UPDATE files SET status = 'changed', message = ? WHERE file = ?", [message, rel]
+        )
+        return FileResult(
+            rel,
+            prev["source"],
+            "changed",
+            prev["lines"],
+            prev["loaded"],
+            prev["quarantined"],
+            message,
+        )
+
+    def _record_skip(self, root: Path, rel: str, st: os.stat_result, why: str) -> FileResult:
+        self.con.execute(
+            """INSERT OR REPLACE INTO files (file, root, source, status, message, size, mtime_ns,
+                   lines, loaded, quarantined, ingested_at)
+               VALUES (?, ?, NULL, 'skipped', ?, ?, ?, 0, 0, 0, now())""",
+            [rel, str(root), why, st.st_size, st.st_mtime_ns],
+        )
+        return FileResult(rel, None, "skipped", message=why)
+
+    def _load(
+        self,
+        root: Path,
+        path: Path,
+        rel: str,
+        st: os.stat_result,
+        source: Source,
+        prev: dict[str, Any] | None,
+    ) -> FileResult:
+        con = self.con
+        ctx = LoadContext(con, rel, self.assume_tz, self.assume_year)
+        state = ReadState()
+        first_line = (prev["lines"] + 1) if prev else 1
+        loaded = quarantined = 0
+        con.begin()
+        try:
+            for chunk in read_chunks(
+                path,
+                state,
+                skip_bytes=prev["content_bytes"] if prev else 0,
+                skip_sha256=prev["content_sha256"] if prev else None,
+                first_line=first_line,
+                chunk_bytes=self.chunk_bytes,
+            ):
+                n_ok, n_bad = self._load_chunk(ctx, source, chunk.table)
+                loaded += n_ok
+                quarantined += n_bad
+                if self.progress:
+                    self.progress(rel, state.size, st.st_size)
+            if prev and not state.prefix_matches:
+                con.rollback()
+                return self._record_changed(rel, prev, "earlier lines differ")
+            lines = state.lines
+            if state.error_tail:
+                lines += 1
+                quarantined += 1
+                con.execute(
+                    "INSERT INTO quarantine VALUES (?, ?, ?, ?)",
+                    [
+                        rel,
+                        first_line + state.lines,
+                        "line cut off: " + (state.error or ""),
+                        state.error_tail[:QUARANTINE_RAW_CHARS].decode("utf-8", "replace"),
+                    ],
+                )
+            result = self._record_loaded(
+                root, rel, st, source, state, ctx, prev, lines, loaded, quarantined
+            )
+            con.commit()
+            return result
+        except BaseException:
+            con.rollback()
+            raise
+
+    def _load_chunk(self, ctx: LoadContext, source: Source, table: Any) -> tuple[int, int]:
+        """Screen the chunk's lines (encoding, size, blank), then let the source parse them."""
+        con = self.con
+        con.register("_chunk", table)
+        try:
+            con.execute(
+                """CREATE OR REPLACE TEMP TABLE _lines AS
+                   SELECT line, raw,
+                          CASE WHEN octet_length(raw) <= $max THEN try(decode(raw)) END AS text
+                   FROM _chunk""",
+                {"max": MAX_LINE_BYTES},
+            )
+        finally:
+            con.unregister("_chunk")
+        con.execute(
+            """INSERT INTO quarantine
+               SELECT $file, line,
+                   CASE WHEN octet_length(raw) > $max
+                            THEN 'line too long (' || octet_length(raw) || ' bytes; the limit is '
+                                 || $max || ')'
+                        WHEN text IS NULL THEN 'invalid UTF-8'
+                        ELSE 'empty line' END,
+                   CASE WHEN text IS NULL THEN left(raw::VARCHAR, $keep)
+                        ELSE rtrim(text, chr(13) || chr(10)) END
+               FROM _lines
+               WHERE text IS NULL OR trim(text, ' \t\r\n') = ''""",
+            {"file": ctx.file, "max": MAX_LINE_BYTES, "keep": QUARANTINE_RAW_CHARS},
+        )
+        screened = ctx.count(
+            "SELECT count(*) FROM _lines WHERE text IS NULL OR trim(text, ' \t\r\n') = ''"
+        )
+        con.execute(
+            """CREATE OR REPLACE TEMP VIEW _good AS
+               SELECT line, rtrim(text, chr(13) || chr(10)) AS text FROM _lines
+               WHERE text IS NOT NULL AND trim(text, ' \t\r\n') <> ''"""
+        )
+        ok, bad = source.load(ctx)
+        return ok, bad + screened
+
+    def _record_loaded(
+        self,
+        root: Path,
+        rel: str,
+        st: os.stat_result,
+        source: Source,
+        state: ReadState,
+        ctx: LoadContext,
+        prev: dict[str, Any] | None,
+        lines: int,
+        loaded: int,
+        quarantined: int,
+    ) -> FileResult:
+        notes = list(ctx.notes)
+        if ctx.zoneless:
+            notes.append(f"{ctx.zoneless} timestamps had no zone and were read as {self.assume_tz}")
+        if state.error:
+            notes.append(state.error)
+        status = "partial" if state.error else ("appended" if prev else "loaded")
+        if prev:
+            lines += prev["lines"]
+            loaded += prev["loaded"]
+            quarantined += prev["quarantined"]
+        message = "; ".join(notes) or None
+        self.con.execute(
+            """INSERT OR REPLACE INTO files VALUES
+               (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())""",
+            [
+                rel,
+                str(root),
+                source.name,
+                status,
+                message,
+                state.sha256,
+                st.st_size,
+                st.st_mtime_ns,
+                state.compressed,
+                state.content_bytes,
+                state.content_sha256,
+                state.ends_with_newline,
+                lines,
+                loaded,
+                quarantined,
+                self.assume_tz if ctx.zoneless else None,
+                self.assume_year if ctx.yearless else None,
+            ],
+        )
+        return FileResult(rel, source.name, status, lines, loaded, quarantined, message)

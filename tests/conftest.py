@@ -1,0 +1,18 @@
+"""Shared fixtures: paths to the test data and to the published real DNS log lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "tests" / "data"
+# Real DNS log lines published by other projects; laid beside the repo, never copied in.
+REAL_LOGS = REPO.parent / "shared" / "real-logs"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_case_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Default case databases go to a temporary home, never to the user's."""
+    monkeypatch.setenv("PLAN_FORENSICS_HOME", str(tmp_path_factory.mktemp("pf-home")))

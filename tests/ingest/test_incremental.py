@@ -1,0 +1,118 @@
+"""Incremental, idempotent ingest: re-ingest, append-only growth, changed files, crashes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from analyzer import open_case
+from analyzer.ingest.pipeline import Ingestor
+
+LINE = (
+    '{{"query_timestamp":"2025-10-20T06:48:{s:02d}Z","query_name":"n{i}.example.com.",'
+    '"query_type":"A","query_class":"IN","rcode":"NOERROR","answers":[],"srcaddr":"10.0.0.5",'
+    '"srcport":"1","transport":"UDP","vpc_id":"vpc-1"}}\n'
+)
+
+
+def lines(start: int, n: int) -> str:
+    return "".join(LINE.format(s=i % 60, i=i) for i in range(start, start + n))
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Path:
+    d = tmp_path / "logs"
+    d.mkdir()
+    (d / "r.jsonl").write_text(lines(0, 10))
+    return d
+
+
+def count(case) -> int:
+    return case.sql("SELECT count(*) AS n FROM dns_queries")["n"][0]
+
+
+def test_reingest_loads_nothing_new(logs, tmp_path):
+    db = tmp_path / "case.duckdb"
+    with open_case(db) as case:
+        assert case.ingest(logs)[0].status == "loaded"
+    with open_case(db) as case:
+        res = case.ingest(logs)
+        assert [r.status for r in res] == ["unchanged"]
+        assert (res[0].lines, res[0].loaded) == (10, 10)
+        assert count(case) == 10
+
+
+def test_appended_lines_load_alone_and_keep_their_numbers(logs):
+    case = open_case()
+    case.ingest(logs)
+    with (logs / "r.jsonl").open("a") as fh:
+        fh.write(lines(10, 5))
+    res = case.ingest(logs)[0]
+    assert res.status == "appended"
+    assert (res.lines, res.loaded, res.quarantined) == (15, 15, 0)
+    assert count(case) == 15
+    got = case.sql("SELECT line, qname FROM dns_queries ORDER BY line").rows()
+    assert got == [(i + 1, f"n{i}.example.com") for i in range(15)]
+    row = case.sql("SELECT lines, loaded, quarantined FROM files").row(0)
+    assert row == (15, 15, 0)
+
+
+def test_changed_earlier_content_is_reported_not_mixed(logs):
+    case = open_case()
+    case.ingest(logs)
+    text = (logs / "r.jsonl").read_text().replace("n3.example", "n3.evil")
+    (logs / "r.jsonl").write_text(text + lines(10, 2))
+    res = case.ingest(logs)[0]
+    assert res.status == "changed"
+    assert "earlier lines differ" in res.message
+    assert count(case) == 10
+    assert case.sql("SELECT count(*) AS n FROM dns_queries WHERE qname LIKE '%evil%'")["n"][0] == 0
+    assert case.sql("SELECT status FROM files")["status"][0] == "changed"
+
+
+def test_incomplete_last_line_that_grows_is_a_change(logs):
+    (logs / "r.jsonl").write_text(lines(0, 3).rstrip("\n"))
+    case = open_case()
+    case.ingest(logs)
+    with (logs / "r.jsonl").open("a") as fh:
+        fh.write("\n" + lines(3, 1))
+    assert case.ingest(logs)[0].status == "changed"
+
+
+def test_touched_but_identical_file_loads_nothing(logs):
+    case = open_case()
+    case.ingest(logs)
+    st = (logs / "r.jsonl").stat()
+    os.utime(logs / "r.jsonl", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    res = case.ingest(logs)[0]
+    assert res.status == "appended" and res.loaded == 10
+    assert count(case) == 10
+
+
+def test_interrupted_ingest_leaves_the_case_consistent(logs, tmp_path, monkeypatch):
+    (logs / "r.jsonl").write_text(lines(0, 400))
+    (logs / "s.jsonl").write_text(lines(1000, 5))
+    db = tmp_path / "case.duckdb"
+    calls = {"n": 0}
+    real_load_chunk = Ingestor._load_chunk
+
+    def failing_load_chunk(self, ctx, source, table):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("injected failure mid-file")
+        return real_load_chunk(self, ctx, source, table)
+
+    monkeypatch.setattr(Ingestor, "_load_chunk", failing_load_chunk)
+    with open_case(db) as case, pytest.raises(KeyboardInterrupt):
+        case.ingest(logs, chunk_bytes=20_000)
+    monkeypatch.undo()
+    with open_case(db) as case:
+        # nothing of the interrupted file is in the case: not rows, not quarantine, not files
+        assert count(case) == 0
+        assert case.sql("SELECT count(*) AS n FROM files")["n"][0] == 0
+        res = {r.file: r for r in case.ingest(logs)}
+        assert res["r.jsonl"].status == "loaded" and res["r.jsonl"].loaded == 400
+        assert res["s.jsonl"].loaded == 5
+        assert count(case) == 405
