@@ -6,7 +6,7 @@ module with a ``SOURCE`` and one line here.
 
 from __future__ import annotations
 
-from . import enactor, operator, planner, route53_resolver
+from . import bind, coredns, enactor, operator, planner, route53_public, route53_resolver, zeek
 from .base import Source
 
 SOURCES: tuple[Source, ...] = (
@@ -14,6 +14,10 @@ SOURCES: tuple[Source, ...] = (
     operator.SOURCE,
     enactor.SOURCE,
     route53_resolver.SOURCE,
+    route53_public.SOURCE,
+    zeek.SOURCE,
+    bind.SOURCE,
+    coredns.SOURCE,
 )
 
 __all__ = ["SOURCES", "Source"]

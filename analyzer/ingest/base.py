@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -24,10 +26,10 @@ MACROS = (
     "CREATE OR REPLACE TEMP MACRO pf_name(s) AS rtrim(lower(trim(s)), '.')",
     # The members of a JSON object whose keys are not in ``known``: what a source keeps
     # beyond its canonical columns.
-    """CREATE OR REPLACE TEMP MACRO pf_json_rest(js, known) AS (
-        SELECT CASE WHEN len(e) > 0 THEN map_from_entries(e)::JSON END
-        FROM (SELECT list_filter(map_entries(from_json(js, '"MAP(VARCHAR, JSON)"')),
-                                 lambda x: NOT list_contains(known, x.key)) AS e))""",
+    """CREATE OR REPLACE TEMP MACRO pf_json_rest(js, known) AS
+       nullif(map_from_entries(list_filter(map_entries(from_json(js, '"MAP(VARCHAR, JSON)"')),
+                                           lambda x: NOT list_contains(known, x.key)))::JSON,
+              '{}'::JSON)""",
 )
 
 
@@ -42,6 +44,9 @@ class LoadContext:
     zoneless: int = 0
     yearless: int = 0
     notes: list[str] = field(default_factory=list)
+    path: Path | None = None  # the file itself (a source may re-read its header on append)
+    mtime_ns: int | None = None  # its modification time: the default year of year-less times
+    state: dict[str, Any] = field(default_factory=dict)  # what a source carries across chunks
 
     def stage(self, select_sql: str, params: list | dict | None = None) -> None:
         """Materialize a parse of the chunk as temp table ``_staged`` (with ``reason``)."""

@@ -19,7 +19,7 @@ import duckdb
 from ..errors import InputError
 from . import SOURCES
 from .base import MACROS, LoadContext, Source
-from .reader import CHUNK_BYTES, GZIP_MAGIC, ReadState, read_chunks
+from .reader import CHUNK_BYTES, GZIP_MAGIC, Chunk, ReadState, prefetch, read_chunks
 
 MAX_LINE_BYTES = 1024 * 1024
 SNIFF_BYTES = 64 * 1024
@@ -203,21 +203,24 @@ class Ingestor:
         prev: dict[str, Any] | None,
     ) -> FileResult:
         con = self.con
-        ctx = LoadContext(con, rel, self.assume_tz, self.assume_year)
+        ctx = LoadContext(
+            con, rel, self.assume_tz, self.assume_year, path=path, mtime_ns=st.st_mtime_ns
+        )
         state = ReadState()
         first_line = (prev["lines"] + 1) if prev else 1
         loaded = quarantined = 0
         con.begin()
         try:
-            for chunk in read_chunks(
+            chunks = read_chunks(
                 path,
                 state,
                 skip_bytes=prev["content_bytes"] if prev else 0,
                 skip_sha256=prev["content_sha256"] if prev else None,
                 first_line=first_line,
                 chunk_bytes=self.chunk_bytes,
-            ):
-                n_ok, n_bad = self._load_chunk(ctx, source, chunk.table)
+            )
+            for chunk in prefetch(chunks):
+                n_ok, n_bad = self._load_chunk(ctx, source, chunk)
                 loaded += n_ok
                 quarantined += n_bad
                 if self.progress:
@@ -247,43 +250,52 @@ class Ingestor:
             con.rollback()
             raise
 
-    def _load_chunk(self, ctx: LoadContext, source: Source, table: Any) -> tuple[int, int]:
-        """Screen the chunk's lines (encoding, size, blank), then let the source parse them."""
+    def _load_chunk(self, ctx: LoadContext, source: Source, chunk: Chunk) -> tuple[int, int]:
+        """Screen the chunk's lines (encoding, size, blank), then let the source parse them.
+
+        A chunk that is valid UTF-8 is scanned by DuckDB straight from Arrow; only a
+        chunk with an invalid line is decoded line by line (``try(decode(...))``).
+        """
         con = self.con
-        con.register("_chunk", table)
+        con.register("_chunk", chunk.table)
         try:
+            if chunk.is_text:
+                lines = "SELECT line, text, strlen(text) AS nbytes, NULL::BLOB AS raw FROM _chunk"
+            else:
+                con.execute(
+                    """CREATE OR REPLACE TEMP TABLE _binary_lines AS
+                       SELECT line, raw, octet_length(raw) AS nbytes,
+                              CASE WHEN octet_length(raw) <= $max THEN try(decode(raw)) END AS text
+                       FROM _chunk""",
+                    {"max": MAX_LINE_BYTES},
+                )
+                lines = "SELECT line, text, nbytes, raw FROM _binary_lines"
             con.execute(
-                """CREATE OR REPLACE TEMP TABLE _lines AS
-                   SELECT line, raw,
-                          CASE WHEN octet_length(raw) <= $max THEN try(decode(raw)) END AS text
-                   FROM _chunk""",
-                {"max": MAX_LINE_BYTES},
+                f"""CREATE OR REPLACE TEMP VIEW _lines AS
+                    SELECT *, nbytes > {MAX_LINE_BYTES} OR text IS NULL
+                              OR regexp_matches(text, '^\\s*$') AS screened
+                    FROM ({lines})"""
             )
+            con.execute(
+                """INSERT INTO quarantine
+                   SELECT $file, line,
+                       CASE WHEN nbytes > $max
+                                THEN 'line too long (' || nbytes || ' bytes; the limit is '
+                                     || $max || ')'
+                            WHEN text IS NULL THEN 'invalid UTF-8'
+                            ELSE 'empty line' END,
+                       left(coalesce(text, raw::VARCHAR), $keep)
+                   FROM _lines WHERE screened""",
+                {"file": ctx.file, "max": MAX_LINE_BYTES, "keep": QUARANTINE_RAW_CHARS},
+            )
+            screened = ctx.count("SELECT count(*) FROM _lines WHERE screened")
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW _good AS "
+                "SELECT line, text FROM _lines WHERE NOT screened"
+            )
+            ok, bad = source.load(ctx)
         finally:
             con.unregister("_chunk")
-        con.execute(
-            """INSERT INTO quarantine
-               SELECT $file, line,
-                   CASE WHEN octet_length(raw) > $max
-                            THEN 'line too long (' || octet_length(raw) || ' bytes; the limit is '
-                                 || $max || ')'
-                        WHEN text IS NULL THEN 'invalid UTF-8'
-                        ELSE 'empty line' END,
-                   CASE WHEN text IS NULL THEN left(raw::VARCHAR, $keep)
-                        ELSE rtrim(text, chr(13) || chr(10)) END
-               FROM _lines
-               WHERE text IS NULL OR trim(text, ' \t\r\n') = ''""",
-            {"file": ctx.file, "max": MAX_LINE_BYTES, "keep": QUARANTINE_RAW_CHARS},
-        )
-        screened = ctx.count(
-            "SELECT count(*) FROM _lines WHERE text IS NULL OR trim(text, ' \t\r\n') = ''"
-        )
-        con.execute(
-            """CREATE OR REPLACE TEMP VIEW _good AS
-               SELECT line, rtrim(text, chr(13) || chr(10)) AS text FROM _lines
-               WHERE text IS NOT NULL AND trim(text, ' \t\r\n') <> ''"""
-        )
-        ok, bad = source.load(ctx)
         return ok, bad + screened
 
     def _record_loaded(
@@ -302,6 +314,10 @@ class Ingestor:
         notes = list(ctx.notes)
         if ctx.zoneless:
             notes.append(f"{ctx.zoneless} timestamps had no zone and were read as {self.assume_tz}")
+        if ctx.yearless:
+            notes.append(
+                f"{ctx.yearless} timestamps had no year and were read in {ctx.assume_year}"
+            )
         if state.error:
             notes.append(state.error)
         status = "partial" if state.error else ("appended" if prev else "loaded")
@@ -330,7 +346,7 @@ class Ingestor:
                 loaded,
                 quarantined,
                 self.assume_tz if ctx.zoneless else None,
-                self.assume_year if ctx.yearless else None,
+                ctx.assume_year if ctx.yearless else None,
             ],
         )
         return FileResult(rel, source.name, status, lines, loaded, quarantined, message)

@@ -64,8 +64,12 @@ def test_quarantine_json(runner, db):
     assert result.exit_code == 0
     rows = json.loads(result.stdout)
     assert all(set(r) == {"file", "line", "reason", "raw"} for r in rows)
-    assert {"file": "planner/planner-1.jsonl", "line": 5, "reason": "invalid JSON",
-            "raw": '{"ts":"2025-10-20T06:47:41.'} in rows
+    assert {
+        "file": "planner/planner-1.jsonl",
+        "line": 5,
+        "reason": "invalid JSON",
+        "raw": '{"ts":"2025-10-20T06:47:41.',
+    } in rows
 
 
 def test_sql_formats(runner, db):
@@ -99,10 +103,14 @@ def test_db_inside_the_evidence_is_refused(runner, tmp_path):
 def test_locked_database_exits_2(runner, db):
     runner.invoke(main, ["ingest", str(CONTROL), "--db", str(db)])
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('ok', flush=True); "
-         "time.sleep(30)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('ok', flush=True); "
+            "time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"

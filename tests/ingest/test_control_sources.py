@@ -80,7 +80,10 @@ def test_enactor_typed_keys_and_quoted_values(case):
     by_line = {r["line"]: r for r in ev.iter_rows(named=True)}
     upd = by_line[4]
     assert (upd["event"], upd["generation"], upd["status"], upd["attempt"]) == (
-        "endpoint_update", 118190, "ok", 1
+        "endpoint_update",
+        118190,
+        "ok",
+        1,
     )
     assert upd["latency_ms"] == 41873 and upd["change_id"] == "C0A1B2C3D4"
     assert by_line[3]["backoff_ms"] == 1500 and by_line[3]["holder"] == "dns-enactor-use1-az1"

@@ -1,0 +1,118 @@
+"""CoreDNS ``log`` plugin lines (common and combined format), to ``dns_queries``.
+
+``[INFO] {remote}:{port} - {>id} "{type} {class} {name} {proto} {size} {>do}
+{>bufsize}" {rcode} {>rflags} {rsize} {duration}``, plus ``"{>opcode}"`` in the
+combined format. CoreDNS writes no time of its own (builds before 1.2 did): the time
+comes from what collected the lines, an RFC 3339 time first (``kubectl logs
+--timestamps``, a CRI log file ``<time> stdout F``, old CoreDNS) or a syslog
+prefix. A line with no time at all cannot be placed on a timeline and is
+quarantined. ``kubectl logs --prefix`` puts ``[pod/<name>/<container>]`` first: the
+pod becomes ``server``.
+
+No answers are logged: ``failed`` follows the rcode alone, so NODATA (NOERROR with
+no record) looks resolved in these logs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import dns_text as t
+from .base import LoadContext, Source
+
+_CLF_TIME = r"\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}"
+_MSG = (
+    r"^(?:\[([A-Z]+)\] )?"
+    r"(\[[^\]]+\]|[^\s\[\]]+):(\d+) - (?:\[(" + _CLF_TIME + r")\] )?(?:(\d+) )?"
+    r'"(\S+) (\S+) (\S+) (\S+) (?:(\d+) )?(true|false) (\d+)" '
+    r'(\S+) (\S*) (\d+) (\S+)(?: "([^"]*)")?$'
+)
+_FIELDS = [
+    "level",
+    "remote",
+    "port",
+    "when",
+    "id",
+    "qtype",
+    "qclass",
+    "qname",
+    "proto",
+    "size",
+    "do",
+    "bufsize",
+    "rcode",
+    "rflags",
+    "rsize",
+    "duration",
+    "opcode",
+]
+_SNIFF = re.compile(
+    r'(?:^|\s)(?:\[[^\]]+\]|[^\s\[\]]+):\d+ - (?:\[[^\]]+\] )?(?:\d+ )?"\S+ \S+ '
+    r"\S+ (?:udp|tcp) "
+)
+
+
+def sniff(line: str) -> bool:
+    return bool(_SNIFF.search(line))
+
+
+def load(ctx: LoadContext) -> tuple[int, int]:
+    names = ", ".join(t.sql_str(f) for f in _FIELDS)
+    ts = t.prefix_ts_sql(ctx)
+    ctx.stage(
+        f"""
+        WITH a AS (
+            SELECT line, text, {t.prefix_struct()} AS p FROM _good
+        ), b AS (
+            SELECT *, regexp_extract(p.msg, {t.sql_str(_MSG)}, [{names}]) AS r,
+                   {ts} AS prefix_ts
+            FROM a
+        ), c AS (
+            SELECT *, coalesce(prefix_ts,
+                               try_strptime(nullif(r.when, ''), '%d/%b/%Y:%H:%M:%S %z')) AS ts
+            FROM b
+        )
+        SELECT line, text, p, r, ts,
+            CASE
+                WHEN r.remote = '' THEN 'not a CoreDNS query log line'
+                WHEN {t.prefix_time_text()} = '' AND r.when = '' THEN '{t.NO_TIME}'
+                WHEN ts IS NULL
+                    THEN 'unparseable timestamp ' || {t.prefix_time_text()} || r.when
+            END AS reason
+        FROM c
+        """,
+        {"tz": ctx.assume_tz},
+    )
+    t.count_prefix_times(ctx)
+    failed = t.RCODE_FAILED_SQL.format(rcode="r.rcode")
+    ctx.con.execute(
+        f"""
+        INSERT INTO dns_queries BY NAME
+        SELECT ts, pf_name(r.qname) AS qname, upper(r.qtype) AS qtype,
+               upper(r.qclass) AS qclass, upper(r.rcode) AS rcode,
+               NULL AS answers, NULL AS answer_types, {failed} AS failed,
+               trim(r.remote, '[]') AS client, try_cast(r.port AS INTEGER) AS client_port,
+               coalesce(nullif(p.pod, ''), nullif(p.host, '')) AS server,
+               upper(r.proto) AS transport, 'coredns' AS source_format,
+               map_from_entries(list_filter([
+                   {{'k': 'id', 'v': nullif(r.id, '')}},
+                   {{'k': 'size', 'v': nullif(r.size, '')}},
+                   {{'k': 'do', 'v': r.do}},
+                   {{'k': 'bufsize', 'v': r.bufsize}},
+                   {{'k': 'rflags', 'v': nullif(r.rflags, '')}},
+                   {{'k': 'rsize', 'v': r.rsize}},
+                   {{'k': 'duration', 'v': r.duration}},
+                   {{'k': 'opcode', 'v': nullif(r.opcode, '')}},
+                   {{'k': 'level', 'v': nullif(r.level, '')}},
+                   {{'k': 'stream', 'v': nullif(p.stream, '')}},
+                   {{'k': 'program', 'v': nullif(p.prog, '')}}
+               ], lambda e: e.v IS NOT NULL))::JSON AS extra,
+               ? AS file, line
+        FROM _staged WHERE reason IS NULL
+        """,
+        [ctx.file],
+    )
+    return t.finish(ctx)
+
+
+SOURCE = Source("coredns", ("dns_queries",), sniff, load, "CoreDNS log plugin")
