@@ -79,7 +79,7 @@ def test_truncated_gzip_keeps_lines_before_the_damage(logs):
 def test_empty_file_is_listed(logs):
     (logs / "empty.log").write_bytes(b"")
     (logs / "r.jsonl").write_bytes(dns_lines(1))
-    case, res = ingest(logs)
+    _, res = ingest(logs)
     assert res["empty.log"].status == "skipped" and res["empty.log"].message == "empty file"
     assert res["r.jsonl"].loaded == 1
 
@@ -99,7 +99,7 @@ def test_ten_megabyte_line(logs):
 
 def test_binary_file_is_skipped(logs):
     (logs / "core.bin").write_bytes(bytes(range(256)) * 100)
-    case, res = ingest(logs)
+    _, res = ingest(logs)
     assert res["core.bin"].status == "skipped"
     assert "binary" in res["core.bin"].message
 
@@ -122,7 +122,7 @@ def test_blank_lines_are_counted(logs):
 
 def test_last_line_without_newline_loads(logs):
     (logs / "r.jsonl").write_bytes(dns_lines(2).rstrip(b"\n"))
-    case, res = ingest(logs)
+    _, res = ingest(logs)
     assert (res["r.jsonl"].lines, res["r.jsonl"].loaded) == (2, 2)
 
 
