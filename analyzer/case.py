@@ -16,6 +16,7 @@ import polars as pl
 from . import schema
 from .errors import CaseError, CaseLockedError, InputError
 from .ingest.pipeline import FileResult, Ingestor, Progress
+from .rules import Findings, load_rules, run_rules
 
 
 def default_case_path(log_dir: str | Path) -> Path:
@@ -139,6 +140,68 @@ class Case:
     def quarantine(self) -> pl.DataFrame:
         """Every line that could not be loaded, with file, line and reason."""
         return self.sql("SELECT * FROM quarantine ORDER BY file, line")
+
+    # -- detection ---------------------------------------------------------------------
+    def findings(
+        self,
+        rules: list[str] | None = None,
+        min_severity: str | None = None,
+        params: dict[str, Any] | None = None,
+        endpoints: list[str] | None = None,
+        rules_dir: str | Path | list[str | Path] | None = None,
+    ) -> Findings:
+        """Run the detection rules of ``queries/`` (plus ``rules_dir``) over the case.
+
+        Returns a ``Findings`` (``.df`` polars frame, ``.records()`` JSON-ready dicts);
+        see ``analyzer.rules`` for the shape. Raises ``RuleError`` for a broken rule file
+        and ``InputError`` for an unknown rule, severity or parameter.
+        """
+        extra = rules_dir if isinstance(rules_dir, list) else [rules_dir] if rules_dir else []
+        ruleset = load_rules(*extra)
+        return run_rules(
+            self.con,
+            ruleset,
+            rules=rules,
+            min_severity=min_severity,
+            params=params,
+            endpoints=endpoints or (),
+        )
+
+    # -- the story: timeline, gaps, report, audit (analyzer.report, analyzer.audit) -----------
+    def timeline(self, findings: Any = None, *, tz: str = "UTC") -> Any:
+        """The reconstructed timeline (``analyzer.report.Timeline``: ``.events``, ``.impact``,
+        ``.phases`` polars frames) from ``findings`` (default: run the rules)."""
+        from .report import build_timeline
+
+        return build_timeline(self, self.findings() if findings is None else findings, tz=tz)
+
+    def gaps(self, findings: Any = None, *, tz: str = "UTC") -> pl.DataFrame:
+        """The root-cause gaps: what the logs cannot explain (one row per gap)."""
+        from .report import find_gaps
+
+        return find_gaps(self, self.findings() if findings is None else findings, tz=tz)
+
+    def report(
+        self,
+        out: str | Path,
+        findings: Any = None,
+        *,
+        tz: str = "UTC",
+        formats: tuple[str, ...] = ("html", "md", "json"),
+        figures: bool = True,
+    ) -> dict[str, Path]:
+        """Write the incident report to ``out``; returns the paths written."""
+        from .report import make_report
+
+        found = self.findings() if findings is None else findings
+        return make_report(self, found, out, tz=tz, formats=formats, figures=figures)[1]
+
+    def audit(self, *, since: str = "24h", fail_on: str = "high", **kwargs: Any) -> Any:
+        """A scheduled audit (``analyzer.audit.audit``): findings in the window, compared
+        with the previous audit of this case."""
+        from .audit import audit
+
+        return audit(self, since=since, fail_on=fail_on, **kwargs)
 
 
 def _check_zone(con: duckdb.DuckDBPyConnection, zone: str) -> None:

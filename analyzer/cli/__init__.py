@@ -12,7 +12,10 @@ import sys
 import click
 
 from .. import __version__
+from .detect import detect, rules
 from .ingest import ingest, quarantine, sql
+from .report import audit, report
+from .simulate import simulate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -29,6 +32,11 @@ def main() -> None:
 main.add_command(ingest)
 main.add_command(quarantine)
 main.add_command(sql)
+main.add_command(detect)
+main.add_command(rules)
+main.add_command(simulate)
+main.add_command(report)
+main.add_command(audit)
 
 
 def run() -> None:  # pragma: no cover - console entry point wrapper

@@ -70,6 +70,14 @@ def tz_options(func: F) -> F:
         metavar="ZONE",
         help="Zone of timestamps written without one (the summary says when it was used).",
     )(func)
+    func = click.option(
+        "--assume-year",
+        type=click.IntRange(1970, 9999),
+        default=None,
+        metavar="YEAR",
+        help="Year of timestamps written without one (syslog); default: the year each file "
+        "was last modified (the summary says which was used).",
+    )(func)
     return func
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -13,38 +14,38 @@ from .output import emit
 
 
 class _ProgressBar:
-    """A stderr progress bar over the bytes of the files being loaded."""
+    """Progress on stderr for files big enough to wait for (stdout stays clean)."""
+
+    MIN_BYTES = 8 * 1024 * 1024
 
     def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self._bar: object | None = None
-        self._file = ""
-        self._done = 0
+        self.enabled = enabled and sys.stderr.isatty()
+        self._open = False
 
     def __call__(self, file: str, done: int, total: int) -> None:
-        if not self.enabled or total < 8 * 1024 * 1024:
+        if not self.enabled or total < self.MIN_BYTES:
             return
-        if file != self._file:
-            self.close()
-            self._file, self._done = file, 0
-            self._bar = click.progressbar(
-                length=total, label=file, file=click.get_text_stream("stderr")
-            ).__enter__()
-        bar = self._bar
-        bar.update(done - self._done)  # type: ignore[attr-defined]
-        self._done = done
+        pct = 100 * done // max(total, 1)
+        click.echo(f"\r{file}: {pct:3d}% of {total / 2**20:,.0f} MiB", err=True, nl=False)
+        self._open = True
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)  # type: ignore[attr-defined]
-            self._bar = None
+        if self._open:
+            click.echo("", err=True)
+            self._open = False
 
 
-def run_ingest(case: Case, log_dir: Path, assume_tz: str, quiet: bool = False) -> list[FileResult]:
+def run_ingest(
+    case: Case,
+    log_dir: Path,
+    assume_tz: str,
+    quiet: bool = False,
+    assume_year: int | None = None,
+) -> list[FileResult]:
     """Ingest with a progress bar on stderr (shared by ingest, detect, report, audit)."""
     bar = _ProgressBar(enabled=not quiet)
     try:
-        return case.ingest(log_dir, assume_tz=assume_tz, progress=bar)
+        return case.ingest(log_dir, assume_tz=assume_tz, assume_year=assume_year, progress=bar)
     finally:
         bar.close()
 
@@ -59,7 +60,9 @@ _SUMMARY_COLUMNS = ["file", "source", "lines", "loaded", "quarantined", "status"
 @tz_options
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
-def ingest(log_dir: Path, db: Path | None, fmt: str, assume_tz: str, quiet: bool) -> None:
+def ingest(
+    log_dir: Path, db: Path | None, fmt: str, assume_tz: str, assume_year: int | None, quiet: bool
+) -> None:
     """Load a directory of logs into a case database (incremental: new lines only).
 
     Every file below LOG_DIR (any depth, .gz too) is recognised by its content. Lines
@@ -70,7 +73,7 @@ def ingest(log_dir: Path, db: Path | None, fmt: str, assume_tz: str, quiet: bool
         raise CliError(f"no such directory: {log_dir}")
     db = db or default_case_path(log_dir)
     with open_case(db) as case:
-        results = run_ingest(case, log_dir, assume_tz, quiet or fmt == "json")
+        results = run_ingest(case, log_dir, assume_tz, quiet or fmt == "json", assume_year)
     rows = [[getattr(r, c) for c in _SUMMARY_COLUMNS] for r in results]
     if fmt == "json":
         emit(_SUMMARY_COLUMNS, rows, "json")

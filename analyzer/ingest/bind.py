@@ -36,23 +36,30 @@ _DENIED = r"^query(?: \((\w+)\))? '(\S+)/([^/']+)/([^/']+)' denied"
 _DENIED_FIELDS = ["acl", "qname", "qtype", "qclass"]
 # What BIND answers for an error result (dns_result_torcode): its name when it is an
 # rcode, SERVFAIL for every other failure ("timed out", "failure", ...).
-_RCODES = [
-    "FORMERR",
-    "SERVFAIL",
-    "NXDOMAIN",
-    "NOTIMP",
-    "REFUSED",
-    "YXDOMAIN",
-    "YXRRSET",
-    "NXRRSET",
-    "NOTAUTH",
-    "NOTZONE",
-    "BADVERS",
-]
+_RCODES = ["FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
+           "NXRRSET", "NOTAUTH", "NOTZONE", "BADVERS"]  # fmt: skip
 
 _SNIFF = re.compile(
     r"client (?:@0x[0-9a-fA-F]+ )?\S+#\d+(?: \([^)]*\))?: (?:view [^:]+: )?"
     r"(?:query: \S+ \S+ \S+ [-+]|query failed \(|query (?:\(\w+\) )?'\S+' denied)"
+)
+
+_EXTRA = t.json_compact(
+    {
+        "client_object": "nullif(h.obj, '')",
+        "view": "nullif(h.view, '')",
+        "category": "nullif(h.category, '')",
+        "severity": "nullif(h.severity, '')",
+        "flags": "nullif(q.flags, '')",
+        "ecs": "nullif(q.ecs, '')",
+        "trailer": "nullif(trim(q.trailer), '')",
+        "error": "nullif(f.error, '')",
+        "error_at": "nullif(f.at, '')",
+        "acl": "nullif(d.acl, '')",
+        "host": "nullif(p.host, '')",
+        "program": t.program_sql(),
+        "pid": t.pid_sql(),
+    }
 )
 
 
@@ -101,21 +108,7 @@ def _stage(ctx: LoadContext) -> None:
             nullif(q.server, '') AS server,
             CASE WHEN kind = 'query' THEN
                 CASE WHEN contains(q.flags, 'T') THEN 'TCP' ELSE 'UDP' END END AS transport,
-            map_from_entries(list_filter([
-                {{'k': 'client_object', 'v': nullif(h.obj, '')}},
-                {{'k': 'view', 'v': nullif(h.view, '')}},
-                {{'k': 'category', 'v': nullif(h.category, '')}},
-                {{'k': 'severity', 'v': nullif(h.severity, '')}},
-                {{'k': 'flags', 'v': nullif(q.flags, '')}},
-                {{'k': 'ecs', 'v': nullif(q.ecs, '')}},
-                {{'k': 'trailer', 'v': nullif(trim(q.trailer), '')}},
-                {{'k': 'error', 'v': nullif(f.error, '')}},
-                {{'k': 'error_at', 'v': nullif(f.at, '')}},
-                {{'k': 'acl', 'v': nullif(d.acl, '')}},
-                {{'k': 'host', 'v': nullif(p.host, '')}},
-                {{'k': 'program', 'v': nullif(p.prog, '')}},
-                {{'k': 'pid', 'v': nullif(p.pid, '')}}
-            ], lambda e: e.v IS NOT NULL))::JSON AS extra,
+            {_EXTRA} AS extra,
             CASE
                 WHEN kind IS NULL THEN 'not a BIND query or query failure line'
                 WHEN {t.prefix_time_text()} = '' THEN '{t.NO_TIME}'
@@ -135,8 +128,9 @@ def _insert(ctx: LoadContext, where: str) -> None:
                CASE WHEN rcode IS NOT NULL THEN true END AS failed,
                h.client AS client, try_cast(h.port AS INTEGER) AS client_port, server,
                transport, 'bind' AS source_format,
-               CASE WHEN kind <> 'query'
-                    THEN json_merge_patch(extra, json_object('error_line', line)) ELSE extra
+               CASE WHEN kind = 'query' THEN extra
+                    ELSE json_merge_patch(coalesce(extra, '{{}}'::JSON),
+                                          json_object('error_line', line))
                END AS extra,
                ? AS file, line
         FROM _staged WHERE reason IS NULL AND {where}

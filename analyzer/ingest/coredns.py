@@ -52,6 +52,23 @@ _SNIFF = re.compile(
 )
 
 
+_EXTRA = t.json_compact(
+    {
+        "id": "try_cast(r.id AS INTEGER)",
+        "size": "try_cast(r.size AS INTEGER)",
+        "do": "r.do = 'true'",
+        "bufsize": "try_cast(r.bufsize AS INTEGER)",
+        "rflags": "nullif(r.rflags, '')",
+        "rsize": "try_cast(r.rsize AS INTEGER)",
+        "duration_s": "try_cast(regexp_extract(r.duration, '^([0-9.]+)s$', 1) AS DOUBLE)",
+        "opcode": "nullif(r.opcode, '')",
+        "level": "nullif(r.level, '')",
+        "stream": "nullif(p.stream, '')",
+        "program": t.program_sql(),
+    }
+)
+
+
 def sniff(line: str) -> bool:
     return bool(_SNIFF.search(line))
 
@@ -94,19 +111,7 @@ def load(ctx: LoadContext) -> tuple[int, int]:
                trim(r.remote, '[]') AS client, try_cast(r.port AS INTEGER) AS client_port,
                coalesce(nullif(p.pod, ''), nullif(p.host, '')) AS server,
                upper(r.proto) AS transport, 'coredns' AS source_format,
-               map_from_entries(list_filter([
-                   {{'k': 'id', 'v': nullif(r.id, '')}},
-                   {{'k': 'size', 'v': nullif(r.size, '')}},
-                   {{'k': 'do', 'v': r.do}},
-                   {{'k': 'bufsize', 'v': r.bufsize}},
-                   {{'k': 'rflags', 'v': nullif(r.rflags, '')}},
-                   {{'k': 'rsize', 'v': r.rsize}},
-                   {{'k': 'duration', 'v': r.duration}},
-                   {{'k': 'opcode', 'v': nullif(r.opcode, '')}},
-                   {{'k': 'level', 'v': nullif(r.level, '')}},
-                   {{'k': 'stream', 'v': nullif(p.stream, '')}},
-                   {{'k': 'program', 'v': nullif(p.prog, '')}}
-               ], lambda e: e.v IS NOT NULL))::JSON AS extra,
+               {_EXTRA} AS extra,
                ? AS file, line
         FROM _staged WHERE reason IS NULL
         """,

@@ -27,24 +27,47 @@ def sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+def json_compact(pairs: dict[str, str]) -> str:
+    """SQL: a JSON object of the pairs whose value is not null (NULL when none is).
+
+    ``json_merge_patch`` onto ``{}`` drops the null members (RFC 7386): much cheaper
+    than filtering a list of entries per row.
+    """
+    args = ", ".join(f"{sql_str(k)}, {v}" for k, v in pairs.items())
+    return f"nullif(json_merge_patch('{{}}'::JSON, json_object({args})), '{{}}'::JSON)"
+
+
 # -- time prefixes ---------------------------------------------------------------------
 _ISO = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:[Zz]|[+-]\d\d:?\d\d)?"
 _BSD = r"[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?"  # RFC 3164: no year, no zone
 _BIND = r"\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d(?:\.\d+)?"  # print-time: no zone
-# kubectl --prefix, then <PRI>, a time, a CRI stream tag, a syslog "host prog[pid]: " tag.
+# kubectl --prefix, then <PRI>, a time, a CRI stream tag, and a syslog tag:
+# "host prog[pid]: ", "host prog: " or, without a host, "prog[pid]: ".
 PREFIX_RE = (
     r"^(?:\[pod/([^/\]]+)/[^\]]*\] )?(?:<\d{1,3}>)?"
     rf"(?:(?:({_ISO})|({_BSD})|({_BIND}))(?: (stdout|stderr) [FP])? +"
-    r"(?:(\S*[^\s:]) ([\w./-]+)(?:\[(\d+)\])?: )?)?"
+    r"(?:(?:(\S*[^\s:]) ([\w./-]+)(?:\[(\d+)\])?|([\w./-]+)\[(\d+)\]): )?)?"
     r"(.*)$"
 )
-PREFIX_FIELDS = ["pod", "iso", "bsd", "bind", "stream", "host", "prog", "pid", "msg"]
+PREFIX_FIELDS = ["pod", "iso", "bsd", "bind", "stream", "host", "prog", "pid", "prog_", "pid_",
+                 "msg"]  # fmt: skip
 
 
 def prefix_struct(text: str = "text") -> str:
-    """SQL: the prefix of ``text`` split into a struct of PREFIX_FIELDS ('' when absent)."""
+    """SQL: the prefix of ``text`` split into a struct of PREFIX_FIELDS ('' when absent).
+
+    The syslog program and pid are ``program_sql(p)`` and ``pid_sql(p)`` (two groups each).
+    """
     names = ", ".join(sql_str(n) for n in PREFIX_FIELDS)
     return f"regexp_extract({text}, {sql_str(PREFIX_RE)}, [{names}])"
+
+
+def program_sql(p: str = "p") -> str:
+    return f"nullif({p}.prog || {p}.prog_, '')"
+
+
+def pid_sql(p: str = "p") -> str:
+    return f"try_cast(nullif({p}.pid || {p}.pid_, '') AS INTEGER)"
 
 
 def resolve_year(ctx: LoadContext) -> tuple[int, str | None]:
@@ -154,6 +177,18 @@ def add_to_note(ctx: LoadContext, key: str, n: int, template: str) -> None:
 
 
 def finish(ctx: LoadContext) -> tuple[int, int]:
-    """Quarantine the staged rows that have a reason; returns (loaded, quarantined)."""
-    quarantined = ctx.quarantine_staged()
-    return ctx.count("SELECT count(*) FROM _staged WHERE reason IS NULL"), quarantined
+    """Quarantine the staged rows that have a reason; returns (loaded, quarantined).
+
+    Every line of the chunk must be staged exactly once (lines = loaded + quarantined):
+    a parse that lost or doubled a line is a bug, and stops the file's load.
+    """
+    rows = ctx.con.execute(
+        "SELECT (SELECT count(*) FROM _good), count(*), count(DISTINCT line), "
+        "count(*) FILTER (reason IS NULL) FROM _staged"
+    ).fetchall()
+    lines, staged, distinct, loaded = (int(v) for v in rows[0])
+    if not lines == staged == distinct:
+        raise RuntimeError(
+            f"{ctx.file}: {lines} lines in the chunk but {staged} parsed ({distinct} distinct)"
+        )
+    return loaded, ctx.quarantine_staged()

@@ -37,6 +37,16 @@ _SNIFF = re.compile(
 )
 
 
+_EXTRA = t.json_compact(
+    {
+        "hosted_zone_id": "r.zone",
+        "version": "r.version",
+        "edns_client_subnet": "nullif(r.ecs, '-')",
+        "exported_at": "nullif(r.exported, '')",
+    }
+)
+
+
 def sniff(line: str) -> bool:
     return bool(_SNIFF.match(line))
 
@@ -68,12 +78,7 @@ def load(ctx: LoadContext) -> tuple[int, int]:
                upper(r.rcode) AS rcode, NULL AS answers, NULL AS answer_types,
                {failed} AS failed, r.resolver AS client, r.edge AS server,
                upper(r.transport) AS transport, 'route53_public' AS source_format,
-               map_from_entries(list_filter([
-                   {{'k': 'hosted_zone_id', 'v': r.zone}},
-                   {{'k': 'version', 'v': r.version}},
-                   {{'k': 'edns_client_subnet', 'v': nullif(r.ecs, '-')}},
-                   {{'k': 'exported_at', 'v': nullif(r.exported, '')}}
-               ], lambda e: e.v IS NOT NULL))::JSON AS extra,
+               {_EXTRA} AS extra,
                ? AS file, line
         FROM _staged WHERE reason IS NULL
         """,

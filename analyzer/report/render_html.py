@@ -1,0 +1,356 @@
+"""The report as one self-contained HTML page: no script, no network, figures inline.
+
+Every piece of text goes through :func:`esc` (``html.escape``) before it reaches the
+page, so a log line holding ``<script>`` stays text. The page skeleton is a
+``string.Template``; the sections are built here.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from string import Template
+from typing import Any
+
+from . import timefmt
+from .findings import SEVERITIES
+from .model import Report
+
+PAGE = Template(
+    """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="plan-forensics $version">
+<title>$title</title>
+<style>
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1a1a1a;
+       max-width: 1180px; margin: 2em auto; padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { border-bottom: 1px solid #ddd;
+     padding-bottom: .2em; margin-top: 2em; } h4 { margin-bottom: .4em; }
+.meta { color: #555; } .summary { font-size: 1.08em; background: #f6f8fa;
+        padding: .8em 1em; border-left: 4px solid #b2182b; }
+table { border-collapse: collapse; width: 100%; margin: .6em 0 1.2em; font-size: .92em; }
+th, td { border: 1px solid #ddd; padding: .3em .5em; text-align: left; vertical-align: top; }
+th { background: #f0f0f0; } tr.trigger td:first-child { border-left: 4px solid #b2182b; }
+tr.impact td:first-child { border-left: 4px solid #ef8a62; }
+tr.detection-and-mitigation td:first-child { border-left: 4px solid #4393c3; }
+tr.recovery td:first-child { border-left: 4px solid #1b7837; }
+code, pre { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+pre { background: #f6f8fa; padding: .6em; overflow-x: auto; white-space: pre; }
+.sev { display: inline-block; padding: 0 .5em; border-radius: 3px; color: #fff;
+       font-size: .85em; font-weight: 600; }
+.critical { background: #b2182b; } .high { background: #d6604d; } .medium { background: #7f7f7f; }
+.low { background: #bdbdbd; color: #222; } .info { background: #d9d9d9; color: #222; }
+.note { color: #555; } .missing { color: #8a1c1c; } figure { margin: 1em 0; }
+figure img { max-width: 100%; border: 1px solid #eee; } figcaption { color: #555; }
+ol.proof { margin-top: .2em; } .finding { margin-bottom: 1.6em; }
+</style>
+</head>
+<body>
+<h1>$title</h1>
+<p class="meta">$meta</p>
+$body
+</body>
+</html>
+"""
+)
+
+
+def esc(value: Any) -> str:
+    """Text for the page: escaped, ``None`` as empty."""
+    return "" if value is None else html.escape(str(value), quote=True)
+
+
+def _table(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], classes: Iterable[str] = ()
+) -> str:
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    cls = list(classes)
+    body = []
+    for i, row in enumerate(rows):
+        attr = f' class="{esc(cls[i])}"' if i < len(cls) and cls[i] else ""
+        body.append(f"<tr{attr}>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _ev(refs: Iterable[Mapping[str, Any]]) -> str:
+    """file:line references; where the line was read, its text is the tooltip."""
+    out = []
+    for e in refs:
+        text = e.get("text")
+        title = f' title="{esc(text)}"' if text else ""
+        out.append(f"<code{title}>{esc(e['file'])}:{esc(e['line'])}</code>")
+    return ", ".join(out)
+
+
+def _quotes(refs: Sequence[Mapping[str, Any]]) -> str:
+    lines = []
+    for e in refs:
+        where = f"{e['file']}:{e['line']}"
+        if e.get("text") is not None:
+            line = f"{esc(where)}  {esc(e['text'])}"
+            if e.get("problem"):
+                line += (
+                    f'\n<span class="missing">{esc(" " * len(where))}  ({esc(e["problem"])})</span>'
+                )
+        else:
+            problem = esc(e.get("problem") or "not read")
+            line = f'{esc(where)}  <span class="missing">({problem})</span>'
+        lines.append(line)
+    return "<pre>" + "\n".join(lines) + "</pre>"
+
+
+def render_html(report: Report, *, figures: Mapping[str, bytes] | None = None) -> str:
+    """The page; ``figures`` maps a figure name to its PNG bytes (embedded as base64)."""
+    tz = report.tz
+    trigger = timefmt.local(report.trigger, tz) if report.trigger else "not established"
+    meta = (
+        f"Generated {esc(report.generated_at.strftime('%Y-%m-%d %H:%M:%S'))} UTC by "
+        f"plan-forensics {esc(report.versions.get('analyzer', ''))} from the case "
+        f"<code>{esc(report.case)}</code>. Times are shown in <b>{esc(tz)}</b>; the trigger "
+        f"is at <b>{esc(trigger)}</b>."
+    )
+    counts = ", ".join(
+        f'<span class="sev {sev}">{n} {sev}</span>' for sev, n in report.severity_counts.items()
+    )
+    body = [
+        "<h2>Summary</h2>",
+        f'<p class="summary">{" ".join(esc(s) for s in report.summary)}</p>',
+        f"<p>Findings: {counts}; {len(report.gaps)} root-cause gap(s).</p>",
+        _impact(report),
+        _chain(report),
+        _timeline(report),
+        _gaps(report),
+        _findings(report),
+        _figures(figures),
+        _inventory(report),
+        _parameters(report),
+    ]
+    return PAGE.substitute(
+        title=esc(report.title),
+        version=esc(report.versions.get("analyzer", "")),
+        meta=meta,
+        body="\n".join(b for b in body if b),
+    )
+
+
+def _impact(report: Report) -> str:
+    if not report.impact:
+        return ""
+    rows = []
+    for r in report.impact:
+        empty = ""
+        if r["empty_start"]:
+            empty = (
+                esc(r["empty_start_local"])
+                + " → "
+                + (esc(r["empty_end_local"]) if r["empty_end"] else "still empty")
+            )
+            if r["empty_s"] is not None:
+                empty += f" ({esc(timefmt.duration(r['empty_s']))})"
+        cause = (
+            f"{esc(timefmt.duration(r['cause_to_first_failure_s']))} after "
+            f"<code>{esc(r['cause_rule'])}</code>"
+            if r["cause_rule"]
+            else ("no control-plane cause" if r["first_failed"] else "")
+        )
+        rows.append(
+            [
+                esc(r["endpoint"]),
+                empty,
+                esc(r["first_failed_local"]),
+                esc(r["last_failed_local"]),
+                esc(timefmt.duration(r["impact_s"])),
+                f"{esc(r['failed'])} / {esc(r['total'])}" if r["total"] else "",
+                cause,
+            ]
+        )
+    headers = [
+        "Endpoint",
+        "Empty (control plane)",
+        "First failed query",
+        "Last failed query",
+        "Client impact",
+        "Failed / total queries",
+        "Cause → first failure",
+    ]
+    return "<h3>Impact</h3>" + _table(headers, rows)
+
+
+def _chain(report: Report) -> str:
+    if not report.chain:
+        return ""
+    items = "".join(f"<li>{esc(s)}</li>" for s in report.chain)
+    return f"<h3>Root-cause chain</h3><ol>{items}</ol>"
+
+
+def _timeline(report: Report) -> str:
+    out = ["<h2>Timeline</h2>"]
+    if not report.timeline:
+        return out[0] + "<p>No key events: the findings name no incident.</p>"
+    phases = "; ".join(
+        f"<b>{esc(p['phase'])}</b> {esc(timefmt.local(_t(p['start']), report.tz))} → "
+        f"{esc(timefmt.local(_t(p['end']), report.tz))}"
+        for p in report.phases
+    )
+    out.append(f"<p>Phases: {phases}.</p>")
+    rows = [
+        [
+            esc(r["time"]),
+            esc(r["since_trigger"]),
+            esc(r["phase"]),
+            esc(r["host"]),
+            esc(r["sentence"]),
+            _ev(r["evidence"]),
+        ]
+        for r in report.timeline
+    ]
+    classes = [r["phase"].replace(" ", "-") for r in report.timeline]
+    out.append(
+        _table(
+            [
+                f"Time ({esc(report.tz)})",
+                "Since trigger",
+                "Phase",
+                "Host",
+                "What happened",
+                "Evidence",
+            ],
+            rows,
+            classes,
+        )
+    )
+    return "".join(out)
+
+
+def _t(value: Any) -> Any:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _gaps(report: Report) -> str:
+    if not report.gaps:
+        return "<h2>Root-cause gaps</h2><p>None found.</p>"
+    items = []
+    for g in report.gaps:
+        item = (
+            f"<li><b>{esc(g['kind'].replace('_', ' '))}</b> ({esc(g['importance'])}): "
+            f"{esc(g['statement'])}"
+        )
+        if g["missing"]:
+            item += f'<br><span class="missing">Missing: {esc(g["missing"])}.</span>'
+        if g["evidence"]:
+            item += f'<br><span class="note">Evidence: {_ev(g["evidence"])}</span>'
+        items.append(item + "</li>")
+    return (
+        "<h2>Root-cause gaps</h2><p>What the logs cannot explain, and the evidence that "
+        f"would.</p><ol>{''.join(items)}</ol>"
+    )
+
+
+def _findings(report: Report) -> str:
+    out = ["<h2>Findings</h2>"]
+    if not report.findings:
+        return out[0] + "<p>None.</p>"
+    n = 0
+    for sev in SEVERITIES:
+        group = [f for f in report.findings if f["severity"] == sev]
+        if not group:
+            continue
+        out.append(f"<h3>{esc(sev.capitalize())} ({len(group)})</h3>")
+        for f in group:
+            n += 1
+            when = esc(f["start_local"]) + (f" → {esc(f['end_local'])}" if f["end"] else "")
+            facts = [
+                ("When", when),
+                ("Endpoint", esc(f["endpoint"])),
+                ("Generation", esc(f["generation"])),
+                ("Host", esc(f["host"])),
+                ("Id", f"<code>{esc(f['id'])}</code>"),
+            ]
+            rows = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts if v)
+            part = [
+                f'<div class="finding" id="f-{esc(f["id"])}">',
+                f'<h4>{n}. <span class="sev {esc(sev)}">{esc(sev)}</span> '
+                f"<code>{esc(f['rule'])}</code>: {esc(f['summary'])}</h4>",
+                f"<table>{rows}</table>",
+            ]
+            proof = f.get("proof")
+            if proof:
+                steps = "".join(
+                    f"<li>Let {esc(s['label'])} = {esc(s['text'])}"
+                    + (f" ({_ev([s['evidence']])})" if s["evidence"] else "")
+                    + ".</li>"
+                    for s in proof["steps"]
+                )
+                steps += f"<li>Then {esc(proof['then'])}</li>"
+                steps += f"<li>Therefore {esc(proof['therefore'])}</li>"
+                steps += "".join(
+                    f'<li class="missing">Missing: {esc(m)}.</li>' for m in proof["missing"]
+                )
+                part.append(f'<p><b>Proof.</b></p><ol class="proof">{steps}</ol>')
+            if f["evidence"]:
+                more = f["evidence_total"] - len(f["evidence"])
+                label = f"Evidence ({f['evidence_total']} line(s)" + (
+                    f", the first {len(f['evidence'])} quoted" if more > 0 else ""
+                )
+                part.append(f"<p><b>{esc(label)}):</b></p>{_quotes(f['evidence'])}")
+            part.append("</div>")
+            out.append("".join(part))
+    return "".join(out)
+
+
+CAPTIONS = {
+    "swimlane": "Plans, applies, stalls and clean-ups per host; dashed lines mark findings.",
+    "generations": "Effective generation per affected endpoint; shaded: the endpoint is empty.",
+    "dns_ratio": "Share of failed DNS queries per minute; shaded: failure windows.",
+}
+
+
+def _figures(figures: Mapping[str, bytes] | None) -> str:
+    if not figures:
+        return ""
+    out = ["<h2>Figures</h2>"]
+    for name, png in figures.items():
+        data = base64.b64encode(png).decode("ascii")
+        out.append(
+            f'<figure><img alt="{esc(name)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{esc(CAPTIONS.get(name, name))}</figcaption></figure>"
+        )
+    return "".join(out)
+
+
+def _inventory(report: Report) -> str:
+    rows = [
+        [
+            f"<code>{esc(r['file'])}</code>",
+            esc(r["source"]),
+            esc(r["status"]),
+            esc(r["lines"]),
+            esc(r["loaded"]),
+            esc(r["quarantined"]),
+            f"<code>{esc(r['sha256'])}</code>" if r["sha256"] else "",
+        ]
+        for r in report.inventory
+    ]
+    roots = ", ".join(f"<code>{esc(r)}</code>" for r in report.parameters.get("roots", []))
+    return (
+        "<h2>Inputs (chain of custody)</h2>"
+        f"<p>{len(report.inventory)} file(s) from {roots or 'no directory'}; "
+        f"{esc(report.quarantined)} line(s) quarantined. Per file: lines = loaded + "
+        "quarantined.</p>"
+        + _table(["File", "Source", "Status", "Lines", "Loaded", "Quarantined", "sha256"], rows)
+    )
+
+
+def _parameters(report: Report) -> str:
+    params = report.parameters
+    rows = [["time zone", esc(params["tz"])]]
+    rows += [[f"gaps.{esc(k)}", esc(v)] for k, v in params.get("gaps", {}).items()]
+    rows.append(["quotes per finding", esc(params.get("quotes_per_finding"))])
+    rows += [[f"{esc(k)} version", esc(v)] for k, v in report.versions.items()]
+    return "<h2>Parameters and versions</h2>" + _table(["Parameter", "Value"], rows)

@@ -1,0 +1,96 @@
+"""The result of running rules: findings as a polars frame and as JSON-ready records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import polars as pl
+
+from .loader import SEVERITIES, SEVERITY_RANK
+
+_TYPES: dict[str, pl.DataType] = {
+    "rule": pl.String(),
+    "severity": pl.String(),
+    "start": pl.Datetime("us", "UTC"),
+    "end": pl.Datetime("us", "UTC"),
+    "endpoint": pl.String(),
+    "generation": pl.Int64(),
+    "host": pl.String(),
+    "summary": pl.String(),
+    "details": pl.String(),
+    "evidence": pl.List(pl.Struct({"file": pl.String(), "line": pl.Int64()})),
+}
+SCHEMA = pl.Schema(_TYPES)
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """RFC 3339 in UTC with milliseconds and ``Z`` (the output contract's time format)."""
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class Findings:
+    """Findings of one run, ordered by start time, then severity, then rule.
+
+    ``df`` is a polars DataFrame with the contract columns (``details`` as a JSON
+    string); ``records()`` gives the contract's JSON objects (times as RFC 3339 UTC
+    strings with ``Z``, ``details`` as a dict); ``to_json()`` the ``detect --format json``
+    output.
+    """
+
+    def __init__(self, df: pl.DataFrame):
+        self.df = df
+
+    @classmethod
+    def from_frames(cls, frames: list[pl.DataFrame]) -> Findings:
+        df = pl.concat([f.cast(SCHEMA) for f in frames]) if frames else pl.DataFrame(schema=SCHEMA)
+        rank = pl.col("severity").replace_strict(SEVERITY_RANK, default=-1)
+        df = df.with_columns(_rank=rank).sort(
+            ["start", "_rank", "rule", "endpoint", "host"],
+            descending=[False, True, False, False, False],
+            nulls_last=True,
+        )
+        return cls(df.drop("_rank"))
+
+    def __len__(self) -> int:
+        return self.df.height
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.records())
+
+    def __repr__(self) -> str:
+        counts = self.counts()
+        text = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        return f"Findings({len(self)}{': ' + text if text else ''})"
+
+    def records(self) -> list[dict[str, Any]]:
+        """The findings as JSON-ready dicts, exactly the ``detect --format json`` objects."""
+        out = []
+        for row in self.df.iter_rows(named=True):
+            row["start"] = iso(row["start"])
+            row["end"] = iso(row["end"])
+            row["details"] = json.loads(row["details"]) if row["details"] else {}
+            row["evidence"] = [dict(e) for e in row["evidence"] or []]
+            out.append(row)
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.records(), ensure_ascii=False, indent=indent)
+
+    def counts(self) -> dict[str, int]:
+        """Number of findings per severity, most severe first."""
+        got = dict(self.df.group_by("severity").len().iter_rows())
+        return {s: int(got.get(s, 0)) for s in SEVERITIES}
+
+    def at_or_above(self, severity: str) -> Findings:
+        """Only the findings of ``severity`` or worse."""
+        floor = SEVERITY_RANK[severity]
+        keep = pl.col("severity").replace_strict(SEVERITY_RANK, default=-1) >= floor
+        return Findings(self.df.filter(keep))
+
+    def rule(self, rule_id: str) -> Findings:
+        return Findings(self.df.filter(pl.col("rule") == rule_id))

@@ -1,0 +1,68 @@
+"""Run rules over a case's connection: derived state first, then each rule's SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import duckdb
+
+from ..errors import InputError, RuleError
+from . import params as params_mod
+from .findings import Findings
+from .loader import SEVERITY_RANK, RuleSet, sql_error
+
+
+def normalise_name(name: str) -> str:
+    """Endpoint names as the canonical tables hold them: lower case, no trailing dot."""
+    return name.strip().lower().rstrip(".")
+
+
+def prepare(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, endpoints: Iterable[str]) -> None:
+    """Create the derived state (TEMP objects) the rules read, on this connection."""
+    con.execute("CREATE OR REPLACE TEMP TABLE pf_selected_endpoints (name VARCHAR)")
+    names = sorted({normalise_name(n) for n in endpoints if n.strip()})
+    if names:
+        con.executemany("INSERT INTO pf_selected_endpoints VALUES (?)", [[n] for n in names])
+    for path, sql in ruleset.derived:
+        try:
+            con.execute(sql)
+        except duckdb.Error as exc:
+            raise sql_error(path, exc) from exc
+
+
+def run_rules(
+    con: duckdb.DuckDBPyConnection,
+    ruleset: RuleSet,
+    *,
+    rules: Iterable[str] | None = None,
+    min_severity: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    endpoints: Iterable[str] = (),
+) -> Findings:
+    """Run the selected rules (all by default) and collect their findings."""
+    ruleset.raise_errors()
+    if min_severity is not None and min_severity not in SEVERITY_RANK:
+        raise InputError(f"unknown severity {min_severity!r}")
+    selected = ruleset.select(list(rules) if rules else None)
+    overrides = params_mod.normalise(params)
+    unknown = sorted(set(overrides) - set(ruleset.rules))
+    if unknown:
+        raise InputError(f"parameters given for unknown rule {', '.join(unknown)}")
+    values = {rule.id: params_mod.resolve(rule, overrides.get(rule.id, {})) for rule in selected}
+    prepare(con, ruleset, endpoints)
+    frames = []
+    for rule in selected:
+        try:
+            frame = con.sql(rule.wrapped_sql(), params=values[rule.id]).pl()
+        except duckdb.Error as exc:
+            raise sql_error(rule.path, exc) from exc
+        bad = set(frame["rule"].unique().to_list()) - {rule.id}
+        if bad:
+            raise RuleError(f"rule {rule.id} returned findings named {sorted(bad)}", file=rule.path)
+        bad = set(frame["severity"].unique().to_list()) - set(SEVERITY_RANK)
+        if bad:
+            raise RuleError(f"rule {rule.id} returned severities {sorted(bad)}", file=rule.path)
+        frames.append(frame)
+    findings = Findings.from_frames(frames)
+    return findings.at_or_above(min_severity) if min_severity else findings
