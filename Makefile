@@ -15,11 +15,13 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-## demo: ingest the bundled sample logs of 20 October 2025 and run every rule
+## demo: ingest the bundled sample logs of 20 October 2025, run every rule, write the report
 demo: install
 	rm -f $(OUT)/dynamodb-2025-10-20.duckdb
 	$(BIN)/analyzer ingest $(SAMPLE) --db $(OUT)/dynamodb-2025-10-20.duckdb
 	$(BIN)/analyzer detect $(OUT)/dynamodb-2025-10-20.duckdb --fail-on none --tz America/Los_Angeles
+	$(BIN)/analyzer report $(OUT)/dynamodb-2025-10-20.duckdb --out $(OUT)/report --tz America/Los_Angeles
+	@echo "Open $(OUT)/report/report.html (or read $(OUT)/report/report.md)."
 
 ## test: lint, then the whole test suite
 test: install

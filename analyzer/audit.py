@@ -107,6 +107,7 @@ class AuditResult:
     previous: dict[str, Any] | None
     exit_code: int
     ingested: dict[str, int] = field(default_factory=dict)
+    """What the ingest before the audit added: files, lines, loaded, quarantined."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -352,6 +353,16 @@ def _record(con: duckdb.DuckDBPyConnection, r: AuditResult) -> None:
     except Exception:
         con.execute("ROLLBACK").fetchall()
         raise
+
+
+def file_totals(case: Any) -> dict[str, int]:
+    """Lines read, loaded and quarantined over all files: taken before and after an
+    ingest, their difference is what the ingest added."""
+    row = case.con.execute(
+        """SELECT count(*), coalesce(sum(lines), 0), coalesce(sum(loaded), 0),
+                  coalesce(sum(quarantined), 0) FROM files"""
+    ).fetchall()[0]
+    return dict(zip(("files", "lines", "loaded", "quarantined"), map(int, row), strict=True))
 
 
 def history(case: Any) -> pl.DataFrame:

@@ -10,10 +10,12 @@ from typing import Any
 import click
 
 from ..audit import audit as run_audit
+from ..audit import file_totals
 from ..report.findings import SEVERITIES
 from ..report.timefmt import zone
 from ..report.writer import make_report, parse_formats
-from ..rules.params import merge, parse_assignments, read_config
+from ..rules import load_rules
+from ..rules.params import merge, normalise, parse_assignments, read_config, resolve
 from .common import CliError, case_for, db_option, handle_errors, tz_options
 from .ingest import run_ingest
 
@@ -52,6 +54,13 @@ def _rule_options(func: Callable[..., Any]) -> Callable[..., Any]:
     ):
         func = opt(func)
     return func
+
+
+def _effective_params(kwargs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each rule's parameter values (defaults and overrides), for the report to list."""
+    ruleset = load_rules(*(kwargs["rules_dir"] or []))
+    overrides = normalise(kwargs["params"])
+    return {rid: resolve(rule, overrides.get(rid, {})) for rid, rule in ruleset.rules.items()}
 
 
 def _rule_kwargs(
@@ -128,7 +137,15 @@ def report(
         if is_dir:
             run_ingest(case, path, assume_tz, quiet=quiet, assume_year=assume_year)
         found = case.findings(**kwargs)
-        rep, paths = make_report(case, found, out, tz=tz, formats=chosen, figures=not no_figures)
+        rep, paths = make_report(
+            case,
+            found,
+            out,
+            tz=tz,
+            formats=chosen,
+            figures=not no_figures,
+            rule_params=_effective_params(kwargs),
+        )
     for key in chosen:
         click.echo(str(paths[key]))
     if not quiet:
@@ -219,18 +236,15 @@ def audit(
     with case:
         ingested: dict[str, int] = {}
         if is_dir:
-            results = run_ingest(case, path, assume_tz, quiet=True, assume_year=assume_year)
-            ingested = {
-                "files": len(results),
-                "lines": sum(r.lines for r in results),
-                "loaded": sum(r.loaded for r in results),
-                "quarantined": sum(r.quarantined for r in results),
-            }
+            before = file_totals(case)
+            run_ingest(case, path, assume_tz, quiet=True, assume_year=assume_year)
+            after = file_totals(case)
+            ingested = {key: after[key] - before[key] for key in after}
         result = run_audit(
             case, since=since, fail_on=fail_on, now=_now(now), ingested=ingested, **kwargs
         )
         if out is not None:
-            make_report(case, result.findings, out, tz=tz)
+            make_report(case, result.findings, out, tz=tz, rule_params=_effective_params(kwargs))
     if json_file is not None:
         if str(json_file) == "-":
             click.echo(result.to_json(), nl=False)

@@ -2,12 +2,12 @@
 
 ``[INFO] {remote}:{port} - {>id} "{type} {class} {name} {proto} {size} {>do}
 {>bufsize}" {rcode} {>rflags} {rsize} {duration}``, plus ``"{>opcode}"`` in the
-combined format. CoreDNS writes no time of its own (builds before 1.2 did): the time
-comes from what collected the lines, an RFC 3339 time first (``kubectl logs
---timestamps``, a CRI log file ``<time> stdout F``, old CoreDNS) or a syslog
-prefix. A line with no time at all cannot be placed on a timeline and is
-quarantined. ``kubectl logs --prefix`` puts ``[pod/<name>/<container>]`` first: the
-pod becomes ``server``.
+combined format. CoreDNS writes no time of its own: the time comes from what
+collected the lines, an RFC 3339 time first (``kubectl logs --timestamps``, a CRI log
+file ``<time> stdout F``, early CoreDNS) or a syslog prefix; CoreDNS 1.0/1.1 put a
+``[{when}]`` time after ``{remote} -``. A line with no time at all cannot be placed on
+a timeline and is quarantined. ``kubectl logs --prefix`` puts
+``[pod/<name>/<container>]`` first: the pod becomes ``server``.
 
 No answers are logged: ``failed`` follows the rcode alone, so NODATA (NOERROR with
 no record) looks resolved in these logs.
@@ -23,14 +23,13 @@ from .base import LoadContext, Source
 _CLF_TIME = r"\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}"
 _MSG = (
     r"^(?:\[([A-Z]+)\] )?"
-    r"(\[[^\]]+\]|[^\s\[\]]+):(\d+) - (?:\[(" + _CLF_TIME + r")\] )?(?:(\d+) )?"
+    r"(\S+) - (?:\[(" + _CLF_TIME + r")\] )?(?:(\d+) )?"
     r'"(\S+) (\S+) (\S+) (\S+) (?:(\d+) )?(true|false) (\d+)" '
     r'(\S+) (\S*) (\d+) (\S+)(?: "([^"]*)")?$'
 )
 _FIELDS = [
     "level",
     "remote",
-    "port",
     "when",
     "id",
     "qtype",
@@ -46,10 +45,12 @@ _FIELDS = [
     "duration",
     "opcode",
 ]
-_SNIFF = re.compile(
-    r'(?:^|\s)(?:\[[^\]]+\]|[^\s\[\]]+):\d+ - (?:\[[^\]]+\] )?(?:\d+ )?"\S+ \S+ '
-    r"\S+ (?:udp|tcp) "
-)
+_SNIFF = re.compile(r'(?:^|\s)\S+ - (?:\[[^\]]+\] )?(?:\d+ )?"\S+ \S+ \S+ (?:udp|tcp) ')
+# {remote} is "ip:port", "[ipv6]:port", or (CoreDNS 1.0/1.1, with [{when}]) the address alone.
+_CLIENT = r"""CASE WHEN NOT contains(r.remote, '[')
+                   AND length(r.remote) - length(replace(r.remote, ':', '')) > 1
+              THEN {'ip': r.remote, 'port': NULL}
+              ELSE regexp_extract(r.remote, '^\[?(.*?)\]?(?::(\d+))?$', ['ip', 'port']) END"""
 
 
 _EXTRA = t.json_compact(
@@ -108,12 +109,12 @@ def load(ctx: LoadContext) -> tuple[int, int]:
         SELECT ts, pf_name(r.qname) AS qname, upper(r.qtype) AS qtype,
                upper(r.qclass) AS qclass, upper(r.rcode) AS rcode,
                NULL AS answers, NULL AS answer_types, {failed} AS failed,
-               trim(r.remote, '[]') AS client, try_cast(r.port AS INTEGER) AS client_port,
+               c.ip AS client, try_cast(c.port AS INTEGER) AS client_port,
                coalesce(nullif(p.pod, ''), nullif(p.host, '')) AS server,
                upper(r.proto) AS transport, 'coredns' AS source_format,
                {_EXTRA} AS extra,
                ? AS file, line
-        FROM _staged WHERE reason IS NULL
+        FROM (SELECT *, {_CLIENT} AS c FROM _staged WHERE reason IS NULL)
         """,
         [ctx.file],
     )

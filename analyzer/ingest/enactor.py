@@ -1,13 +1,17 @@
-"""Enactor log (logfmt), parsed with vectorized regular expressions in DuckDB.
+"""Enactor log (logfmt), parsed set-based in DuckDB.
 
-One ``regexp_extract_all`` pass yields the keys and another the values of every
-record; known keys become typed columns, the others are kept in ``extra``. A record
-is quarantined when it is not logfmt, repeats a key, lacks a key its event needs, or
+A record of plain ``key=value`` pairs (single spaces, no quotes, backslashes or ``=``
+in values: almost every line) is rewritten into a JSON object with two ``replace``
+calls and read with one ``from_json``; any other record is split with the full logfmt
+grammar (``regexp_extract_all``, much slower) and goes through the same JSON step.
+Known keys become typed columns, the others are kept in ``extra``. A record is
+quarantined when it is not logfmt, repeats a key, lacks a key its event needs, or
 holds a value of the wrong type.
 """
 
 from __future__ import annotations
 
+import json
 import re
 
 from .base import LoadContext, Source
@@ -16,6 +20,10 @@ _KEY = r"[A-Za-z_][A-Za-z0-9_.\-]*"
 _VALUE = r'"(?:[^"\\]|\\.)*"|[^\s"]*'
 _PAIR = rf"({_KEY})=({_VALUE})"
 _LINE = rf"\s*(?:{_KEY}=(?:{_VALUE})(?:\s+|$))*"
+# The common case, which becomes JSON by text replacement: single spaces between pairs,
+# values without white space, control characters, quotes, backslashes or ``=``.
+_PLAIN_VALUE = r'[^\x00-\x20"=\\\x7f]*'
+_PLAIN = rf"{_KEY}={_PLAIN_VALUE}(?: {_KEY}={_PLAIN_VALUE})*"
 
 # key -> DuckDB type of its typed column
 TYPED_KEYS: dict[str, str] = {
@@ -64,19 +72,28 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def _parse_sql() -> str:
+def _load_sql() -> str:
+    """One statement per chunk: parse, check, load the good records, quarantine the rest.
+
+    Returns the counts loaded, quarantined and zone-less, as one row.
+    """
     known = "[" + ", ".join(_sql_str(k) for k in TYPED_KEYS) + "]"
-    raw_cols = ",\n".join(
-        f'v[list_position(k, {_sql_str(key)})] AS "raw_{key}"' for key in TYPED_KEYS
-    )
+    struct = _sql_str(json.dumps(dict.fromkeys(TYPED_KEYS, "VARCHAR")))
+    raw_cols = ",\n".join(f'r."{key}" AS "raw_{key}"' for key in TYPED_KEYS)
     typed_cols = ",\n".join(
         f'try_cast("raw_{key}" AS {typ}) AS "{key}"'
         if typ != "VARCHAR"
         else f'"raw_{key}" AS "{key}"'
         for key, typ in TYPED_KEYS.items()
     )
+    present = " + ".join(f'("raw_{key}" IS NOT NULL)::INTEGER' for key in TYPED_KEYS)
+    # A plain record holds nothing but typed keys, each once, exactly when its length is
+    # that of its typed pairs (``key=value`` and one space each).
+    pairs_len = " + ".join(
+        f'coalesce(strlen("raw_{key}") + {len(key) + 2}, 0)' for key in TYPED_KEYS
+    )
     type_checks = "\n".join(
-        f'WHEN "raw_{key}" IS NOT NULL AND try_cast("raw_{key}" AS {typ}) IS NULL '
+        f'WHEN "raw_{key}" IS NOT NULL AND "{key}" IS NULL '
         f"THEN '{key} is not a number: ' || \"raw_{key}\""
         for key, typ in TYPED_KEYS.items()
         if typ != "VARCHAR"
@@ -88,57 +105,99 @@ def _parse_sql() -> str:
         for key in keys
     )
     pair = _sql_str(_PAIR)
-    return f"""
-    WITH kv AS (
-        SELECT line, text,
-               regexp_full_match(text, {_sql_str(_LINE)}) AS well_formed,
-               regexp_extract_all(text, {pair}, 1) AS k,
-               list_transform(regexp_extract_all(text, {pair}, 2),
-                   lambda x: CASE WHEN starts_with(x, '"')
-                                  THEN regexp_replace(x[2:-2], '\\\\(.)', '\\1', 'g')
-                                  ELSE x END) AS v
-        FROM _good
-    ), cols AS (
-        SELECT line, text, well_formed, k, v, {raw_cols}
-        FROM kv
+    keys_sql = f"regexp_extract_all(text, {pair}, 1)"
+    values_sql = f"""list_transform(regexp_extract_all(text, {pair}, 2),
+        lambda x: CASE WHEN starts_with(x, '"')
+                       THEN regexp_replace(x[2:-2], '\\\\(.)', '\\1', 'g') ELSE x END)"""
+    columns = [k for k in TYPED_KEYS if k != "ts"]
+    insert_cols = ", ".join(
+        f'pf_name("{c}") AS "{c}"' if c == "endpoint" else f'"{c}"' for c in columns
     )
-    SELECT line, text, pf_ts("raw_ts", $tz) AS ts_parsed, {typed_cols},
-        CASE WHEN NOT list_has_all({known}, k)
-             THEN map_from_entries(list_filter(list_zip(k, v),
-                      lambda e: NOT list_contains({known}, e[1])))
-             ELSE NULL END AS extra,
-        CASE
-            WHEN NOT well_formed THEN 'not a logfmt record'
-            WHEN len(list_distinct(k)) <> len(k) THEN 'a key appears twice'
-            WHEN "raw_ts" IS NULL THEN 'lacks key ts'
-            WHEN pf_ts("raw_ts", $tz) IS NULL THEN 'unparseable timestamp ts=' || "raw_ts"
-            WHEN "raw_host" IS NULL OR "raw_host" = '' THEN 'lacks key host'
-            WHEN "raw_event" IS NULL OR "raw_event" = '' THEN 'lacks key event'
-            {required_checks}
-            {type_checks}
-        END AS reason
-    FROM cols
+    return f"""
+    WITH plain AS (
+        -- no quotes or backslashes: single spaces and one '=' per pair make it a JSON
+        -- object of strings by text replacement (anything else fails as JSON)
+        SELECT line, text,
+            CASE WHEN NOT contains(text, '"') AND NOT contains(text, '\\')
+                 THEN try(from_json(
+                     '{{"' || replace(replace(text, '=', '":"'), ' ', '","') || '"}}', {struct}))
+            END AS r
+        FROM _good
+    ), kv AS (
+        -- the other records: the full logfmt grammar
+        SELECT line, text, r,
+            CASE WHEN r IS NULL AND regexp_full_match(text, {_sql_str(_LINE)})
+                 THEN {keys_sql} END AS k,
+            CASE WHEN k IS NOT NULL THEN {values_sql} END AS v
+        FROM plain
+    ), raw AS (
+        SELECT line, text, k, v, fast, {raw_cols}
+        FROM (SELECT line, text, k, v, r IS NOT NULL AS fast,
+                  CASE WHEN r IS NOT NULL THEN r
+                       WHEN k IS NOT NULL THEN from_json('{{' || array_to_string(
+                           list_transform(k, lambda x, i: to_json(x) || ':' || to_json(v[i])),
+                           ',') || '}}', {struct})
+                  END AS r
+              FROM kv)
+    ), typed AS (
+        SELECT *, pf_ts("raw_ts", $tz) AS ts_parsed, {typed_cols},
+            -- keys beyond the typed ones, or a key twice (rare): needs a closer look
+            CASE WHEN fast THEN strlen(text) + 1 <> {pairs_len}
+                 ELSE len(k) <> {present} END AS odd
+        FROM raw
+    ), odd AS (
+        SELECT *,
+            CASE WHEN odd AND fast THEN regexp_full_match(text, {_sql_str(_LINE)}) END AS grammar,
+            CASE WHEN odd THEN coalesce(k, {keys_sql}) END AS all_keys,
+            CASE WHEN odd THEN coalesce(v, {values_sql}) END AS all_values
+        FROM typed
+    ), checked AS (
+        SELECT *,
+            CASE
+                WHEN "raw_ts" IS NULL AND k IS NULL AND NOT fast THEN 'not a logfmt record'
+                WHEN odd AND fast AND NOT grammar THEN 'not a logfmt record'
+                WHEN odd AND len(list_distinct(all_keys)) <> len(all_keys)
+                    THEN 'a key appears twice'
+                WHEN "raw_ts" IS NULL THEN 'lacks key ts'
+                WHEN ts_parsed IS NULL THEN 'unparseable timestamp ts=' || "raw_ts"
+                WHEN "raw_host" IS NULL OR "raw_host" = '' THEN 'lacks key host'
+                WHEN "raw_event" IS NULL OR "raw_event" = '' THEN 'lacks key event'
+                {required_checks}
+                {type_checks}
+            END AS reason
+        FROM odd
+    ), q AS MATERIALIZED (
+        SELECT line, reason, CASE WHEN reason IS NOT NULL THEN text END AS text,
+            reason IS NULL AND NOT pf_has_zone("raw_ts") AS zoneless,
+            ts_parsed, {", ".join(f'"{c}"' for c in columns)},
+            -- keys beyond the typed ones, as logged
+            CASE WHEN reason IS NULL AND odd
+                 THEN map_from_entries(list_filter(list_zip(all_keys, all_values),
+                                                   lambda e: NOT list_contains({known}, e[1])))
+            END AS extra
+        FROM checked
+    ), loaded AS (
+        INSERT INTO enactor_events BY NAME
+        SELECT ts_parsed AS ts, {insert_cols}, extra, $file AS file, line
+        FROM q WHERE reason IS NULL
+        RETURNING 1
+    ), bad AS (
+        INSERT INTO quarantine SELECT $file, line, reason, text FROM q WHERE reason IS NOT NULL
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM loaded), (SELECT count(*) FROM bad),
+           (SELECT count(*) FROM q WHERE zoneless)
     """
 
 
-_PARSE_SQL = _parse_sql()
+_LOAD_SQL = _load_sql()
 
 
 def load(ctx: LoadContext) -> tuple[int, int]:
-    ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS {_PARSE_SQL}", {"tz": ctx.assume_tz})
-    ctx.count_zoneless('"ts"')
-    columns = [k for k in TYPED_KEYS if k != "ts"]
-    select = ", ".join(f'pf_name("{c}") AS "{c}"' if c == "endpoint" else f'"{c}"' for c in columns)
-    ctx.con.execute(
-        f"""
-        INSERT INTO enactor_events BY NAME
-        SELECT ts_parsed AS ts, {select}, extra, ? AS file, line
-        FROM _staged WHERE reason IS NULL
-        """,
-        [ctx.file],
-    )
-    loaded = ctx.count("SELECT count(*) FROM _staged WHERE reason IS NULL")
-    return loaded, ctx.quarantine_staged()
+    rows = ctx.con.execute(_LOAD_SQL, {"tz": ctx.assume_tz, "file": ctx.file}).fetchall()
+    loaded, quarantined, zoneless = rows[0]
+    ctx.zoneless += zoneless
+    return loaded, quarantined
 
 
 SOURCE = Source("enactor", ("enactor_events",), sniff, load, "Enactor logfmt")

@@ -254,11 +254,21 @@ class Ingestor:
         """Screen the chunk's lines (encoding, size, blank), then let the source parse them.
 
         A chunk that is valid UTF-8 is scanned by DuckDB straight from Arrow; only a
-        chunk with an invalid line is decoded line by line (``try(decode(...))``).
+        chunk with an invalid line is decoded line by line (``try(decode(...))``). When
+        the reader saw no line that could be empty, blank or too long (the usual case),
+        the chunk is the ``_good`` view as it is.
         """
         con = self.con
         con.register("_chunk", chunk.table)
         try:
+            if (
+                chunk.is_text
+                and not chunk.maybe_blank
+                and chunk.longest is not None
+                and chunk.longest <= MAX_LINE_BYTES
+            ):
+                con.execute("CREATE OR REPLACE TEMP VIEW _good AS SELECT line, text FROM _chunk")
+                return source.load(ctx)
             if chunk.is_text:
                 lines = "SELECT line, text, strlen(text) AS nbytes, NULL::BLOB AS raw FROM _chunk"
             else:

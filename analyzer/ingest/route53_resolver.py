@@ -53,66 +53,76 @@ def sniff(line: str) -> bool:
     return line.startswith("{") and '"query_timestamp"' in line and '"query_name"' in line
 
 
+# Every documented field present: compared with the number of keys, it tells (without
+# building the key list twice) whether a line has fields to keep in ``extra``.
+_PRESENT = " + ".join(f"(r.{k} IS NOT NULL)::INTEGER" for k in _DOCUMENTED)
+
+# One statement per chunk. The JSON is parsed once (``try(from_json)``: NULL only for
+# invalid JSON); the reasons that need more (``json_valid``, ``json_type``) are worked
+# out for the rare lines that fail. The parsed rows are materialized once and feed both
+# inserts, and the counts come back as the statement's result.
+_LOAD_SQL = f"""
+WITH p AS (
+    SELECT line, text, r, pf_ts(r.query_timestamp, $tz) AS ts
+    FROM (SELECT line, text, try(from_json(text, '{_STRUCT}')) AS r FROM _good)
+), c AS (
+    SELECT *,
+        CASE
+            WHEN r IS NULL
+                THEN CASE WHEN json_valid(text) THEN 'not a JSON object' ELSE 'invalid JSON' END
+            WHEN NOT starts_with(text, '{{')
+                 AND coalesce(try(json_type(text)), '') <> 'OBJECT' THEN 'not a JSON object'
+            WHEN r.query_timestamp IS NULL THEN 'missing field query_timestamp'
+            WHEN ts IS NULL THEN 'unparseable timestamp query_timestamp=' || r.query_timestamp
+            WHEN r.query_name IS NULL THEN 'missing field query_name'
+        END AS reason
+    FROM p
+), q AS MATERIALIZED (
+    SELECT line, reason,
+        CASE WHEN reason IS NOT NULL THEN text END AS raw,
+        NOT pf_has_zone(r.query_timestamp) AS zoneless,
+        ts,
+        pf_name(r.query_name) AS qname,
+        upper(r.query_type) AS qtype,
+        r.query_class AS qclass,
+        upper(r.rcode) AS rcode,
+        list_transform(r.answers, lambda a: a.Rdata) AS answers,
+        list_transform(r.answers, lambda a: a.Type) AS answer_types,
+        CASE WHEN r.rcode IS NULL THEN NULL
+             WHEN upper(r.rcode) <> 'NOERROR' THEN true
+             WHEN r.answers IS NULL THEN NULL
+             WHEN upper(r.query_type) = 'ANY' THEN len(r.answers) = 0
+             ELSE NOT list_contains(list_transform(r.answers, lambda a: upper(a.Type)),
+                                    upper(r.query_type))
+        END AS failed,
+        r.srcaddr AS client,
+        try_cast(r.srcport AS INTEGER) AS client_port,
+        r.vpc_id AS server,
+        r.transport AS transport,
+        CASE WHEN reason IS NULL AND len(json_keys(text)) > {_PRESENT}
+             THEN pf_json_rest(text, $documented) END AS extra
+    FROM c
+), loaded AS (
+    INSERT INTO dns_queries BY NAME
+    SELECT * EXCLUDE (reason, raw, zoneless), 'route53_resolver' AS source_format, $file AS file
+    FROM q WHERE reason IS NULL
+    RETURNING 1
+), bad AS (
+    INSERT INTO quarantine SELECT $file, line, reason, raw FROM q WHERE reason IS NOT NULL
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM loaded), (SELECT count(*) FROM bad),
+       (SELECT count(*) FROM q WHERE reason IS NULL AND zoneless)
+"""
+
+
 def load(ctx: LoadContext) -> tuple[int, int]:
-    failed = FAILED_SQL.format(
-        rcode="r.rcode", qtype="r.query_type", types="list_transform(r.answers, lambda a: a.Type)"
-    )
-    # One JSON parse per line into typed fields; the few lines with fields beyond the
-    # documented ones pay a second parse to keep those fields in ``extra``.
-    ctx.stage(
-        f"""
-        WITH p AS MATERIALIZED (
-            SELECT line, text, try(json_type(text)) AS jt,
-                   CASE WHEN jt = 'OBJECT' THEN text END AS obj,
-                   from_json(obj, '{_STRUCT}') AS r
-            FROM _good
-        )
-        SELECT line,
-            CASE
-                WHEN jt IS NULL THEN 'invalid JSON'
-                WHEN jt <> 'OBJECT' THEN 'not a JSON object'
-                WHEN r.query_timestamp IS NULL THEN 'missing field query_timestamp'
-                WHEN pf_ts(r.query_timestamp, $tz) IS NULL
-                    THEN 'unparseable timestamp query_timestamp=' || r.query_timestamp
-                WHEN r.query_name IS NULL THEN 'missing field query_name'
-            END AS reason,
-            CASE WHEN reason IS NOT NULL THEN text END AS text,
-            pf_ts(r.query_timestamp, $tz) AS ts,
-            NOT pf_has_zone(r.query_timestamp) AS zoneless,
-            pf_name(r.query_name) AS qname,
-            upper(r.query_type) AS qtype,
-            r.query_class AS qclass,
-            upper(r.rcode) AS rcode,
-            list_transform(r.answers, lambda a: a.Rdata) AS answers,
-            list_transform(r.answers, lambda a: a.Type) AS answer_types,
-            {failed} AS failed,
-            r.srcaddr AS client,
-            try_cast(r.srcport AS INTEGER) AS client_port,
-            r.vpc_id AS server,
-            r.transport AS transport,
-            CASE WHEN reason IS NOT NULL THEN NULL
-                 WHEN len(json_keys(obj)) > len(list_filter(
-                     [r.version, r.account_id, r.region, r.vpc_id, r.query_timestamp,
-                      r.query_name, r.query_type, r.query_class, r.rcode, r.answers::VARCHAR,
-                      r.srcaddr, r.srcport, r.transport, r.srcids::VARCHAR],
-                     lambda x: x IS NOT NULL))
-                 THEN pf_json_rest(obj, $documented) END AS extra
-        FROM p
-        """,
-        {"tz": ctx.assume_tz, "documented": _DOCUMENTED},
-    )
-    ctx.zoneless += ctx.count("SELECT count(*) FROM _staged WHERE reason IS NULL AND zoneless")
-    ctx.con.execute(
-        """
-        INSERT INTO dns_queries BY NAME
-        SELECT * EXCLUDE (reason, text, zoneless),
-               'route53_resolver' AS source_format, ? AS file
-        FROM _staged WHERE reason IS NULL
-        """,
-        [ctx.file],
-    )
-    loaded = ctx.count("SELECT count(*) FROM _staged WHERE reason IS NULL")
-    return loaded, ctx.quarantine_staged()
+    rows = ctx.con.execute(
+        _LOAD_SQL, {"tz": ctx.assume_tz, "documented": _DOCUMENTED, "file": ctx.file}
+    ).fetchall()
+    loaded, quarantined, zoneless = rows[0]
+    ctx.zoneless += zoneless
+    return loaded, quarantined
 
 
 SOURCE = Source(

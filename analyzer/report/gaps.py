@@ -228,7 +228,8 @@ ORDER BY start
 _DNS_SQL = """
 -- DNS failure windows: is there a control-plane finding for the name at or before the first
 -- failure (and not over long before it)? Is there a control-plane or operator event that
--- explains the recovery (between the first failure and the first good answer after it)?
+-- explains the recovery: after the failure began and before the first good answer (give
+-- or take the clock tolerance)?
 WITH d AS (SELECT * FROM {F} WHERE rule = 'dns_resolution_failure'),
 cp AS (
     SELECT id, rule, start, "end", endpoint FROM {F}
@@ -260,14 +261,14 @@ explained AS (
         (SELECT count(*) FROM enactor_events e, d
          WHERE d.id = r.id AND e.event = 'endpoint_update' AND e.status = 'ok'
            AND e.endpoint = d.endpoint
-           AND e.ts BETWEEN d.start - to_seconds(?) AND r.at + to_seconds(?))
+           AND e.ts BETWEEN d.start AND r.at + to_seconds(?))
       + (SELECT count(*) FROM operator_actions o, d
          WHERE d.id = r.id AND (o.endpoint = d.endpoint OR
                                 (o.endpoint IS NULL AND o.action LIKE 'restore%'))
-           AND o.ts BETWEEN d.start - to_seconds(?) AND r.at + to_seconds(?))
+           AND o.ts BETWEEN d.start AND r.at + to_seconds(?))
       + (SELECT count(*) FROM {F} f, d
          WHERE d.id = r.id AND f.rule = 'endpoint_empty' AND f.endpoint = d.endpoint
-           AND f."end" BETWEEN d.start - to_seconds(?) AND r.at + to_seconds(?)) AS events
+           AND f."end" BETWEEN d.start AND r.at + to_seconds(?)) AS events
     FROM recovered r
 )
 SELECT d.id, d.endpoint, d.start, d."end", d.evidence, c.causes, r.at AS recovered_at,
@@ -552,7 +553,7 @@ def _dns_gaps(
 ) -> list[dict[str, Any]]:
     rows = []
     tol = opts.dns_tolerance_s
-    for d in con.sql(_DNS_SQL.format(F=F), params=[tol] * 8).pl().to_dicts():
+    for d in con.sql(_DNS_SQL.format(F=F), params=[tol] * 5).pl().to_dicts():
         ev = d["evidence"] or []
         if not d["causes"]:
             rows.append(

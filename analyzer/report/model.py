@@ -110,8 +110,13 @@ def build_report(
     now: dt.datetime | None = None,
     title: str | None = None,
     quotes_per_finding: int = QUOTES_PER_FINDING,
+    rule_params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Report:
-    """Assemble the report of ``case`` from ``findings`` (records in the contract shape)."""
+    """Assemble the report of ``case`` from ``findings`` (records in the contract shape).
+
+    ``rule_params`` (rule id -> parameter values), when given, is listed with the
+    report's parameters: what the findings were detected with.
+    """
     timefmt.zone(tz)
     opts = gap_options or GapOptions()
     found = normalize(findings)
@@ -147,6 +152,7 @@ def build_report(
             "roots": roots,
             "gaps": opts.to_dict(),
             "quotes_per_finding": quotes_per_finding,
+            "rules": {k: dict(v) for k, v in sorted((rule_params or {}).items())},
         },
         versions=versions(),
         trigger=timeline.trigger,

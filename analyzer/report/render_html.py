@@ -352,5 +352,7 @@ def _parameters(report: Report) -> str:
     rows = [["time zone", esc(params["tz"])]]
     rows += [[f"gaps.{esc(k)}", esc(v)] for k, v in params.get("gaps", {}).items()]
     rows.append(["quotes per finding", esc(params.get("quotes_per_finding"))])
+    for rule, values in params.get("rules", {}).items():
+        rows += [[f"{esc(rule)}.{esc(k)}", esc(v)] for k, v in values.items()]
     rows += [[f"{esc(k)} version", esc(v)] for k, v in report.versions.items()]
     return "<h2>Parameters and versions</h2>" + _table(["Parameter", "Value"], rows)

@@ -306,5 +306,7 @@ def _parameters(report: Report) -> list[str]:
     rows = [("time zone", md(params["tz"]))]
     rows += [(f"gaps.{k}", md(v)) for k, v in params.get("gaps", {}).items()]
     rows.append(("quotes per finding", md(params.get("quotes_per_finding"))))
+    for rule, values in params.get("rules", {}).items():
+        rows += [(f"{md(rule)}.{md(k)}", md(v)) for k, v in values.items()]
     rows += [(f"{k} version", md(v)) for k, v in report.versions.items()]
     return ["## Parameters and versions", "", table(["Parameter", "Value"], rows), ""]

@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from ..errors import InputError
+from .findings import normalize
 from .gaps import GapOptions
 from .model import Report, build_report
 
@@ -93,10 +94,13 @@ def make_report(
     figures: bool = True,
     gap_options: GapOptions | None = None,
     now: dt.datetime | None = None,
+    rule_params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[Report, dict[str, Path]]:
     """Build the report of ``case`` from ``findings`` and write it to ``out_dir``."""
     formats = parse_formats(formats)
-    found = list(findings.to_dicts() if isinstance(findings, pl.DataFrame) else findings)
-    report = build_report(case, found, tz=tz, gap_options=gap_options, now=now)
+    found = normalize(findings)
+    report = build_report(
+        case, found, tz=tz, gap_options=gap_options, now=now, rule_params=rule_params
+    )
     pngs = figure_pngs(case, found, tz) if figures and formats != ("json",) else None
     return report, write_report(report, out_dir, formats=formats, figures=pngs)

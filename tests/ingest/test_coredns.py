@@ -82,7 +82,7 @@ def test_real_sample_loads_with_collector_timestamps(tmp_path):
 
 def test_own_counts_and_reasons(own):
     f = own.files().row(0, named=True)
-    assert (f["source"], f["lines"], f["loaded"], f["quarantined"]) == ("coredns", 7, 5, 2)
+    assert (f["source"], f["lines"], f["loaded"], f["quarantined"]) == ("coredns", 8, 6, 2)
     reasons = dict(own.sql("SELECT line, reason FROM quarantine").rows())
     assert reasons == {4: "not a CoreDNS query log line", 5: NO_TIME}
 
@@ -120,3 +120,13 @@ def test_gzip_loads_like_plain(tmp_path, own):
         c.ingest(tmp_path, assume_tz="Europe/Berlin", assume_year=2025)
         got = c.sql("SELECT * EXCLUDE (file) FROM dns_queries ORDER BY line")
     assert got.equals(own.sql("SELECT * EXCLUDE (file) FROM dns_queries ORDER BY line"))
+
+
+def test_coredns_1_1_format_has_its_own_time(own):
+    row = rows_of(own)[8]  # {remote} - [{when}] {>id} "...": the address alone, a CLF time
+    assert row["ts"] == utc(2025, 10, 20, 6, 48, 36)  # 08:48:36 +0200
+    assert (row["client"], row["client_port"], row["qname"]) == (
+        "10.244.1.7",
+        None,
+        "old.example.com",
+    )
