@@ -18,6 +18,11 @@ from .errors import CaseError, CaseLockedError, InputError
 from .ingest.pipeline import FileResult, Ingestor, Progress
 from .rules import Findings, load_rules, run_rules
 
+# DuckDB's memory limit for a case (``PLAN_FORENSICS_MEMORY_LIMIT`` overrides it): 10
+# million DNS queries ingest in about 1.1 GB and detect in 1.2 GB with it; without it
+# DuckDB may take 80% of the machine (3.3 GB for detect).
+MEMORY_LIMIT = "1GB"
+
 
 def default_case_path(log_dir: str | Path) -> Path:
     """Where a log directory's case lives when ``--db`` is not given.
@@ -59,6 +64,7 @@ class Case:
                 ) from exc
             raise CaseError(f"cannot open the case database {self.path}: {exc}") from exc
         self.con.execute("SET TimeZone = 'UTC'")
+        _tune(self.con, in_memory=self.path is None)
         if not read_only:
             self._create_schema()
         self._check_schema()
@@ -202,6 +208,28 @@ class Case:
         from .audit import audit
 
         return audit(self, since=since, fail_on=fail_on, **kwargs)
+
+
+def _tune(con: duckdb.DuckDBPyConnection, *, in_memory: bool) -> None:
+    """DuckDB settings of every case connection (measured in benchmarks/RESULTS.md).
+
+    A bounded buffer pool keeps memory flat whatever the size of the logs: beyond it
+    DuckDB spills to its temp directory (next to a case file; for an in-memory case,
+    under the system's temp directory rather than the working directory). Threads stay
+    DuckDB's default, one per core.
+    """
+    limit = os.environ.get("PLAN_FORENSICS_MEMORY_LIMIT", MEMORY_LIMIT)
+    try:
+        con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+    except duckdb.Error as exc:
+        raise InputError(f"PLAN_FORENSICS_MEMORY_LIMIT={limit!r}: {exc}") from exc
+    if in_memory:
+        import tempfile
+
+        # its own (DuckDB creates it only to spill, and removes it on closing)
+        name = f"plan-forensics-{os.getpid()}-{id(con)}.tmp"
+        tmp = str(Path(tempfile.gettempdir()) / name).replace("'", "''")
+        con.execute(f"SET temp_directory = '{tmp}'")
 
 
 def _check_zone(con: duckdb.DuckDBPyConnection, zone: str) -> None:

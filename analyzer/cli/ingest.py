@@ -50,7 +50,7 @@ def run_ingest(
         bar.close()
 
 
-_SUMMARY_COLUMNS = ["file", "source", "lines", "loaded", "quarantined", "status"]
+_SUMMARY_COLUMNS = ["file", "source", "lines", "loaded", "quarantined", "status", "message"]
 
 
 @click.command()
@@ -74,15 +74,9 @@ def ingest(
     db = db or default_case_path(log_dir)
     with open_case(db) as case:
         results = run_ingest(case, log_dir, assume_tz, quiet or fmt == "json", assume_year)
-    rows = [[getattr(r, c) for c in _SUMMARY_COLUMNS] for r in results]
+    emit(_SUMMARY_COLUMNS, [[getattr(r, c) for c in _SUMMARY_COLUMNS] for r in results], fmt)
     if fmt == "json":
-        emit(_SUMMARY_COLUMNS, rows, "json")
         return
-    emit(
-        [*_SUMMARY_COLUMNS, "message"],
-        [[*row, r.message] for row, r in zip(rows, results, strict=True)],
-        "table",
-    )
     totals = [
         sum(r.lines for r in results),
         sum(r.loaded for r in results),

@@ -25,11 +25,14 @@ MACROS = (
        CASE WHEN pf_has_zone(s) THEN try_cast(s AS TIMESTAMPTZ)
             ELSE timezone(tz, try_cast(s AS TIMESTAMP)) END""",
     # Lower case, without the trailing dot: the canonical form of a DNS name, i.e.
-    # rtrim(lower(trim(s)), '.'). DuckDB's trim functions are slow, so a name that starts
-    # with a visible ASCII character and ends with exactly one dot (almost all of them)
-    # just loses its last character.
+    # rtrim(lower(trim(s)), '.'). DuckDB's trim functions are slow, so a name between
+    # visible ASCII characters (almost all of them) is only lower-cased, and loses its
+    # last character when that is the one trailing dot.
     """CREATE OR REPLACE TEMP MACRO pf_name(s) AS
-       CASE WHEN ends_with(s, '.') AND NOT ends_with(s, '..') AND ascii(s) BETWEEN 33 AND 126
+       CASE WHEN NOT ends_with(s, '.') AND ascii(s) BETWEEN 33 AND 126
+                 AND ascii(right(s, 1)) BETWEEN 33 AND 126
+            THEN lower(s)
+            WHEN ends_with(s, '.') AND NOT ends_with(s, '..') AND ascii(s) BETWEEN 33 AND 126
             THEN lower(substr(s, 1, length(s) - 1))
             ELSE rtrim(lower(trim(s)), '.') END""",
     # The members of a JSON object whose keys are not in ``known``: what a source keeps
@@ -39,6 +42,33 @@ MACROS = (
                                            lambda x: NOT list_contains(known, x.key)))::JSON,
               '{}'::JSON)""",
 )
+
+
+class GoodLines:
+    """What the pipeline knows of ``_good`` while a source loads it.
+
+    ``rows()``: how many lines it holds (for a stream, known once it has been read).
+    ``rescan()``: makes it readable again; a single-scan source (``Source.single_scan``)
+    may get ``_good`` as a stream that reads only once, and calls this before reading
+    it a second time (e.g. to look again at the few lines its first statement left out).
+    """
+
+    def __init__(
+        self,
+        rows: Callable[[], int] | None = None,
+        rescan: Callable[[], None] | None = None,
+    ):
+        self._rows = rows
+        self._rescan = rescan
+
+    def rows(self) -> int:
+        if self._rows is None:
+            raise RuntimeError("the number of lines of _good is not known here")
+        return self._rows()
+
+    def rescan(self) -> None:
+        if self._rescan is not None:
+            self._rescan()
 
 
 @dataclass
@@ -55,6 +85,7 @@ class LoadContext:
     path: Path | None = None  # the file itself (a source may re-read its header on append)
     mtime_ns: int | None = None  # its modification time: the default year of year-less times
     state: dict[str, Any] = field(default_factory=dict)  # what a source carries across chunks
+    good: GoodLines = field(default_factory=GoodLines)  # set by the pipeline for each load
 
     def stage(self, select_sql: str, params: list | dict | None = None) -> None:
         """Materialize a parse of the chunk as temp table ``_staged`` (with ``reason``)."""
@@ -80,6 +111,61 @@ class LoadContext:
         )
 
 
+def insert_parsed(
+    ctx: LoadContext, parse_sql: str, table: str, row_sql: str, params: dict[str, Any]
+) -> tuple[int, int]:
+    """Load ``_good`` into ``table`` with one parse, for a single-scan source.
+
+    ``parse_sql`` reads the relation named ``_LINES_`` and yields ``line``, ``reason``
+    (null: loadable), ``raw`` (the text of a line with a reason), ``zoneless`` and the
+    columns that ``row_sql`` selects for ``table``. The lines that parse and carry a zone
+    go straight from the parse into ``table`` (no staging copy). Only when some lines
+    were left out (broken ones, and zone-less ones, which must be counted) is ``_good``
+    read again: those lines alone are staged and finished (loaded or quarantined).
+    Returns the counts loaded and quarantined; adds the zone-less ones to the context.
+    """
+    con = ctx.con
+    parse = parse_sql.replace("_LINES_", "_good")
+    loaded = con.execute(
+        f"INSERT INTO {table} BY NAME SELECT {row_sql} FROM ({parse}) "
+        "WHERE reason IS NULL AND NOT zoneless",
+        params,
+    ).fetchall()[0][0]
+    if loaded == ctx.good.rows():
+        return loaded, 0
+    ctx.good.rescan()
+    first, last = con.execute("SELECT min(line), max(line) FROM _good").fetchall()[0]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _rest AS
+            SELECT line, text FROM _good ANTI JOIN (
+                SELECT line FROM {table} WHERE file = $file AND line BETWEEN $first AND $last
+            ) USING (line)""",
+        {"file": ctx.file, "first": first, "last": last},
+    )
+    rest = parse_sql.replace("_LINES_", "_rest")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _staged AS {rest}",
+        {k: v for k, v in params.items() if f"${k}" in rest},
+    )
+    con.execute(
+        f"INSERT INTO {table} BY NAME SELECT {row_sql} FROM _staged WHERE reason IS NULL",
+        {k: v for k, v in params.items() if f"${k}" in row_sql},
+    )
+    con.execute(
+        "INSERT INTO quarantine SELECT $file, line, reason, raw FROM _staged "
+        "WHERE reason IS NOT NULL",
+        {"file": ctx.file},
+    )
+    more, quarantined, zoneless = con.execute(
+        """SELECT count(*) FILTER (reason IS NULL), count(*) FILTER (reason IS NOT NULL),
+                  count(*) FILTER (reason IS NULL AND zoneless)
+           FROM _staged"""
+    ).fetchall()[0]
+    con.execute("DROP TABLE _staged; DROP TABLE _rest")
+    ctx.zoneless += zoneless
+    return loaded + more, quarantined
+
+
 @dataclass(frozen=True)
 class Source:
     """A log source: how to recognise its lines and how to load them."""
@@ -89,3 +175,6 @@ class Source:
     sniff: Callable[[str], bool]
     load: Callable[[LoadContext], tuple[int, int]]
     doc: str = ""
+    # ``load`` reads ``_good`` in one scan: the pipeline may then hand it many chunks as
+    # one stream (far fewer statements on big files); ``_good`` can be read only once.
+    single_scan: bool = False

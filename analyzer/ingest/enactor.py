@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 
-from .base import LoadContext, Source
+from .base import LoadContext, Source, insert_parsed
 
 _KEY = r"[A-Za-z_][A-Za-z0-9_.\-]*"
 _VALUE = r'"(?:[^"\\]|\\.)*"|[^\s"]*'
@@ -72,11 +72,8 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def _load_sql() -> str:
-    """One statement per chunk: parse, check, load the good records, quarantine the rest.
-
-    Returns the counts loaded, quarantined and zone-less, as one row.
-    """
+def _parse_sql() -> str:
+    """The parse of ``_LINES_`` (see ``base.insert_parsed``): typed columns and reason."""
     known = "[" + ", ".join(_sql_str(k) for k in TYPED_KEYS) + "]"
     struct = _sql_str(json.dumps(dict.fromkeys(TYPED_KEYS, "VARCHAR")))
     raw_cols = ",\n".join(f'r."{key}" AS "raw_{key}"' for key in TYPED_KEYS)
@@ -122,7 +119,7 @@ def _load_sql() -> str:
                  THEN try(from_json(
                      '{{"' || replace(replace(text, '=', '":"'), ' ', '","') || '"}}', {struct}))
             END AS r
-        FROM _good
+        FROM _LINES_
     ), kv AS (
         -- the other records: the full logfmt grammar
         SELECT line, text, r,
@@ -166,38 +163,26 @@ def _load_sql() -> str:
                 {type_checks}
             END AS reason
         FROM odd
-    ), q AS MATERIALIZED (
-        SELECT line, reason, CASE WHEN reason IS NOT NULL THEN text END AS text,
-            reason IS NULL AND NOT pf_has_zone("raw_ts") AS zoneless,
-            ts_parsed, {", ".join(f'"{c}"' for c in columns)},
-            -- keys beyond the typed ones, as logged
-            CASE WHEN reason IS NULL AND odd
-                 THEN map_from_entries(list_filter(list_zip(all_keys, all_values),
-                                                   lambda e: NOT list_contains({known}, e[1])))
-            END AS extra
-        FROM checked
-    ), loaded AS (
-        INSERT INTO enactor_events BY NAME
-        SELECT ts_parsed AS ts, {insert_cols}, extra, $file AS file, line
-        FROM q WHERE reason IS NULL
-        RETURNING 1
-    ), bad AS (
-        INSERT INTO quarantine SELECT $file, line, reason, text FROM q WHERE reason IS NOT NULL
-        RETURNING 1
     )
-    SELECT (SELECT count(*) FROM loaded), (SELECT count(*) FROM bad),
-           (SELECT count(*) FROM q WHERE zoneless)
+    SELECT line, reason, CASE WHEN reason IS NOT NULL THEN text END AS raw,
+        NOT pf_has_zone("raw_ts") AS zoneless,
+        ts_parsed AS ts, {insert_cols},
+        -- keys beyond the typed ones, as logged
+        CASE WHEN reason IS NULL AND odd
+             THEN map_from_entries(list_filter(list_zip(all_keys, all_values),
+                                               lambda e: NOT list_contains({known}, e[1])))
+        END AS extra
+    FROM checked
     """
 
 
-_LOAD_SQL = _load_sql()
+_PARSE_SQL = _parse_sql()
 
 
 def load(ctx: LoadContext) -> tuple[int, int]:
-    rows = ctx.con.execute(_LOAD_SQL, {"tz": ctx.assume_tz, "file": ctx.file}).fetchall()
-    loaded, quarantined, zoneless = rows[0]
-    ctx.zoneless += zoneless
-    return loaded, quarantined
+    row = "* EXCLUDE (reason, raw, zoneless), $file AS file"
+    params = {"tz": ctx.assume_tz, "file": ctx.file}
+    return insert_parsed(ctx, _PARSE_SQL, "enactor_events", row, params)
 
 
-SOURCE = Source("enactor", ("enactor_events",), sniff, load, "Enactor logfmt")
+SOURCE = Source("enactor", ("enactor_events",), sniff, load, "Enactor logfmt", single_scan=True)

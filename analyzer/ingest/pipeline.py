@@ -15,13 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from ..errors import InputError
 from . import SOURCES
-from .base import MACROS, LoadContext, Source
+from .base import MACROS, GoodLines, LoadContext, Source
 from .reader import CHUNK_BYTES, GZIP_MAGIC, Chunk, ReadState, prefetch, read_chunks
 
 MAX_LINE_BYTES = 1024 * 1024
+# Chunks the reader thread may read ahead of DuckDB.
+PREFETCH_CHUNKS = 2
+# Chunks handed to a single-scan source in one statement (see ``Ingestor._load_next``).
+# They are kept until the statement ends (``GoodLines.rescan``): 256 MiB at the default
+# chunk size; longer runs are no faster and take more memory.
+STREAM_CHUNKS = 4
 SNIFF_BYTES = 64 * 1024
 SNIFF_LINES = 10
 QUARANTINE_RAW_CHARS = 2000
@@ -145,7 +152,7 @@ class Ingestor:
                     prev["lines"],
                     prev["loaded"],
                     prev["quarantined"],
-                    prev["message"] if prev["status"] == "skipped" else None,
+                    prev["message"],
                 )
             if prev and prev["status"] not in ("skipped",):
                 return self._load_again(root, path, rel, st, prev)
@@ -218,13 +225,18 @@ class Ingestor:
                 skip_sha256=prev["content_sha256"] if prev else None,
                 first_line=first_line,
                 chunk_bytes=self.chunk_bytes,
+                views=True,
             )
-            for chunk in prefetch(chunks):
-                n_ok, n_bad = self._load_chunk(ctx, source, chunk)
-                loaded += n_ok
-                quarantined += n_bad
-                if self.progress:
-                    self.progress(rel, state.size, st.st_size)
+            ahead = _Lookahead(prefetch(chunks, PREFETCH_CHUNKS))
+            try:
+                while ahead.peek() is not None:
+                    n_ok, n_bad = self._load_next(ctx, source, ahead)
+                    loaded += n_ok
+                    quarantined += n_bad
+                    if self.progress:
+                        self.progress(rel, state.size, st.st_size)
+            finally:
+                ahead.close()
             if prev and not state.prefix_matches:
                 con.rollback()
                 return self._record_changed(rel, prev, "earlier lines differ")
@@ -250,6 +262,30 @@ class Ingestor:
             con.rollback()
             raise
 
+    def _load_next(self, ctx: LoadContext, source: Source, ahead: _Lookahead) -> tuple[int, int]:
+        """Load the next chunk, or for a single-scan source the next run of clean chunks.
+
+        A source that reads ``_good`` once (``Source.single_scan``) gets up to
+        ``STREAM_CHUNKS`` consecutive clean chunks as one Arrow stream: one statement
+        per run instead of per chunk, so DuckDB keeps all its threads busy (a statement
+        per 64 MiB chunk leaves them half idle), starts before the run is read and
+        writes whole row groups (small ones cost a merge at the next checkpoint).
+        Chunks that need screening load one by one.
+        """
+        chunk = ahead.peek()
+        assert chunk is not None
+        if not (source.single_scan and _clean(chunk)):
+            return self._load_chunk(ctx, source, ahead.take())
+        stream = _CleanStream(ahead, STREAM_CHUNKS)
+
+        def rescan() -> None:
+            self.con.register("_chunk", stream.table())
+
+        ctx.good = GoodLines(rows=stream.rows, rescan=rescan)
+        result = self._load_chunk(ctx, source, stream.chunk())
+        stream.raise_error()
+        return result
+
     def _load_chunk(self, ctx: LoadContext, source: Source, chunk: Chunk) -> tuple[int, int]:
         """Screen the chunk's lines (encoding, size, blank), then let the source parse them.
 
@@ -261,13 +297,10 @@ class Ingestor:
         con = self.con
         con.register("_chunk", chunk.table)
         try:
-            if (
-                chunk.is_text
-                and not chunk.maybe_blank
-                and chunk.longest is not None
-                and chunk.longest <= MAX_LINE_BYTES
-            ):
+            if _clean(chunk):
                 con.execute("CREATE OR REPLACE TEMP VIEW _good AS SELECT line, text FROM _chunk")
+                if isinstance(chunk.table, pa.Table):
+                    ctx.good = GoodLines(rows=lambda: chunk.table.num_rows)
                 return source.load(ctx)
             if chunk.is_text:
                 lines = "SELECT line, text, strlen(text) AS nbytes, NULL::BLOB AS raw FROM _chunk"
@@ -299,6 +332,7 @@ class Ingestor:
                 {"file": ctx.file, "max": MAX_LINE_BYTES, "keep": QUARANTINE_RAW_CHARS},
             )
             screened = ctx.count("SELECT count(*) FROM _lines WHERE screened")
+            ctx.good = GoodLines(rows=lambda: chunk.table.num_rows - screened)
             con.execute(
                 "CREATE OR REPLACE TEMP VIEW _good AS "
                 "SELECT line, text FROM _lines WHERE NOT screened"
@@ -335,6 +369,8 @@ class Ingestor:
             lines += prev["lines"]
             loaded += prev["loaded"]
             quarantined += prev["quarantined"]
+            if prev["message"]:  # what was said of the earlier lines still holds
+                notes.insert(0, prev["message"])
         message = "; ".join(notes) or None
         self.con.execute(
             """INSERT OR REPLACE INTO files VALUES
@@ -360,3 +396,86 @@ class Ingestor:
             ],
         )
         return FileResult(rel, source.name, status, lines, loaded, quarantined, message)
+
+
+def _clean(chunk: Chunk) -> bool:
+    """Valid UTF-8, and no line that may be empty, blank or too long: nothing to screen."""
+    return (
+        chunk.is_text
+        and not chunk.maybe_blank
+        and chunk.longest is not None
+        and chunk.longest <= MAX_LINE_BYTES
+    )
+
+
+class _Lookahead:
+    """An iterator of chunks with one chunk of lookahead."""
+
+    def __init__(self, chunks: Iterator[Chunk]):
+        self._chunks = chunks
+        self._next: Chunk | None = None
+        self._peeked = False
+
+    def peek(self) -> Chunk | None:
+        if not self._peeked:
+            self._next = next(self._chunks, None)
+            self._peeked = True
+        return self._next
+
+    def take(self) -> Chunk:
+        chunk = self.peek()
+        assert chunk is not None
+        self._peeked = False
+        self._next = None
+        return chunk
+
+    def close(self) -> None:
+        self._chunks.close()  # type: ignore[attr-defined]
+
+
+class _CleanStream:
+    """Consecutive clean chunks as one chunk whose table is an Arrow batch stream.
+
+    DuckDB pulls the batches from its own threads (one at a time); an error of the
+    reader is kept and raised in the caller after the statement, not inside DuckDB.
+    The chunks read are kept until the run is loaded, for ``GoodLines.rescan``.
+    """
+
+    def __init__(self, ahead: _Lookahead, limit: int):
+        self._ahead = ahead
+        self._limit = limit
+        self._error: BaseException | None = None
+        self._taken: list[Chunk] = []
+        first = ahead.peek()
+        assert first is not None
+        self._first = first
+
+    def rows(self) -> int:
+        return sum(chunk.table.num_rows for chunk in self._taken)
+
+    def table(self) -> pa.Table:
+        """The lines streamed so far, as a table (to read them again)."""
+        batches = [b for chunk in self._taken for b in chunk.table.to_batches()]
+        return pa.Table.from_batches(batches, schema=self._first.table.schema)
+
+    def chunk(self) -> Chunk:
+        reader = pa.RecordBatchReader.from_batches(self._first.table.schema, self._batches())
+        return Chunk(reader, self._first.first_line, self._first.longest, maybe_blank=False)
+
+    def _batches(self) -> Iterator[pa.RecordBatch]:
+        schema = self._first.table.schema
+        try:
+            for _ in range(self._limit):
+                chunk = self._ahead.peek()
+                if chunk is None or not _clean(chunk) or chunk.table.schema != schema:
+                    return
+                self._taken.append(self._ahead.take())
+                yield from chunk.table.to_batches()
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            self._error = exc
+
+    def raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error

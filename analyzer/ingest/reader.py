@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import queue
 import threading
 import zlib
@@ -22,8 +23,11 @@ import numpy as np
 import pyarrow as pa
 
 CHUNK_BYTES = 64 * 1024 * 1024
+# The first block of a file; the next ones double up to the chunk size.
+FIRST_BLOCK = 4 * 1024 * 1024
 # Lines per Arrow record batch: DuckDB scans the batches of a chunk in parallel.
 BATCH_ROWS = 32 * 1024
+MIN_BATCH_ROWS = 2048
 GZIP_MAGIC = b"\x1f\x8b"
 # Bytes a blank line may start with (RE2's \s without \n, which never occurs in a line).
 _SPACE_BYTES = np.array([9, 12, 13, 32], dtype=np.uint8)
@@ -65,6 +69,33 @@ class _HashingReader:
         self._state.size += len(data)
         return data
 
+    def read_lines(self, size: int) -> bytearray:
+        """About ``size`` bytes that end at a line end (all of a longer line; less at the
+        end of the file). The unfinished line is left in the file for the next call, so
+        blocks need no gluing (no copy of the block) and each byte is hashed once.
+        """
+        buf = bytearray(size)
+        n = self._fill(buf, 0)
+        while n == len(buf) and buf.rfind(b"\n") < 0:  # a line longer than the block
+            buf.extend(bytes(len(buf)))
+            n = self._fill(buf, n)
+        cut = n if n < len(buf) else buf.rfind(b"\n") + 1
+        if cut < n:
+            self._fh.seek(cut - n, io.SEEK_CUR)
+        del buf[cut:]
+        self.sha256.update(buf)
+        self._state.size += cut
+        return buf
+
+    def _fill(self, buf: bytearray, start: int) -> int:
+        with memoryview(buf) as view:
+            while start < len(buf):
+                got = self._fh.readinto(view[start:])  # type: ignore[attr-defined]
+                if not got:
+                    break
+                start += got
+        return start
+
     def readable(self) -> bool:
         return True
 
@@ -79,65 +110,136 @@ class Chunk:
     """A block of consecutive lines: ``line`` numbers and their content.
 
     The content column is ``text`` (UTF-8, validated) when the whole chunk is valid
-    UTF-8, else ``raw`` (binary), to be decoded line by line in SQL. Line terminators
-    (``\n`` and ``\r\n``) are removed.
+    UTF-8, else ``raw`` (binary), to be decoded line by line in SQL; large string or
+    binary arrays, or their view types when read with ``views``. Line terminators
+    (``\n`` and ``\r\n``) are removed. ``longest`` and ``maybe_blank`` let the
+    pipeline skip screening a chunk with nothing to screen.
     """
 
-    table: pa.Table
+    table: pa.Table | pa.RecordBatchReader  # a reader: several chunks, to scan once
     first_line: int
     longest: int | None = None  # bytes of the longest line (None: not known)
     maybe_blank: bool = True  # some line is empty or starts with white space
 
     @property
     def is_text(self) -> bool:
-        return "text" in self.table.column_names
+        return "text" in self.table.schema.names
 
 
-def _split(buf: bytes, first_line: int, final: bool) -> tuple[Chunk | None, bytes]:
+def _split(
+    buf: bytes | bytearray, first_line: int, final: bool, views: bool = False
+) -> tuple[Chunk | None, bytes]:
     """Split ``buf`` at newlines; returns the complete lines and the unfinished tail.
 
-    numpy finds the newlines; ``bytes.replace`` (memchr speed) drops them, so the
-    lines become one contiguous buffer and an offsets array: a zero-copy Arrow array,
-    cut into record batches so that DuckDB scans it with all its threads. The line
-    lengths tell whether any line may need screening (empty, blank or oversized).
+    numpy finds the newlines. With ``views`` the lines become an Arrow string view
+    array over ``buf`` itself (no copy: each view is a length and an offset); else
+    ``bytes.replace`` (memchr speed) drops the newlines so the lines are one contiguous
+    buffer and an offsets array. Either way the table is cut into record batches that
+    DuckDB scans with all its threads, and the line lengths tell whether any line may
+    need screening (empty, blank or oversized).
     """
-    cut = buf.rfind(b"\n") + 1
-    if final:
-        cut = len(buf)
+    cut = len(buf) if final else buf.rfind(b"\n") + 1
     if cut == 0:
-        return None, buf
-    body, tail = buf[:cut], buf[cut:]
-    if b"\r" in body and b"\r\n" in body:  # memchr first: the two-byte search is slow
+        return None, bytes(buf)
+    tail = bytes(buf[cut:])  # at most a line: no copy of the block
+    if cut == len(buf):
+        body = buf
+    elif isinstance(buf, bytearray):
+        del buf[cut:]
+        body = buf
+    else:
+        body = buf[:cut]
+    if views and len(body) < 2**31:  # view offsets are 32-bit
+        column, values, lengths, maybe_blank = _view_lines(body)
+    else:
+        column, values, lengths, maybe_blank = _packed_lines(body)
+    n = len(lengths)
+    lines = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
+    rows = min(BATCH_ROWS, max(MIN_BATCH_ROWS, n // 8))  # a small chunk: smaller batches
+    batches = [
+        pa.RecordBatch.from_arrays(
+            [lines.slice(i, rows), values.slice(i, rows)], names=["line", column]
+        )
+        for i in range(0, n, rows)
+    ]
+    table = pa.Table.from_batches(batches)
+    return Chunk(table, first_line, int(lengths.max(initial=0)), maybe_blank), tail
+
+
+def _utf8(data: bytes | bytearray) -> bool:
+    """Whether all of ``data`` is UTF-8 (then so is every line of it)."""
+    whole = pa.LargeStringArray.from_buffers(
+        1, pa.py_buffer(np.array([0, len(data)], dtype=np.int64)), pa.py_buffer(data)
+    )
+    try:
+        whole.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _maybe_blank(data: bytes | bytearray, starts: np.ndarray, lengths: np.ndarray) -> bool:
+    """Whether a line is empty or starts with white space (may be blank: to screen)."""
+    first_bytes = np.frombuffer(data, dtype=np.uint8)[starts[lengths > 0]]
+    return bool((lengths == 0).any()) or bool(np.isin(first_bytes, _SPACE_BYTES).any())
+
+
+def _packed_lines(body: bytes | bytearray) -> tuple[str, pa.Array, np.ndarray, bool]:
+    """The lines without terminators, packed into a new buffer (large string/binary)."""
+    if body.find(b"\r") >= 0 and body.find(b"\r\n") >= 0:  # memchr first: \r\n is slow
         body = body.replace(b"\r\n", b"\n")
     newlines = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
     data = body.replace(b"\n", b"")
     ends = newlines - np.arange(len(newlines), dtype=np.int64)
     if not body.endswith(b"\n"):  # the final line, without a terminator
         ends = np.append(ends, len(data))
-    n = len(ends)
     offsets = np.concatenate(([0], ends)).astype(np.int64)
     lengths = np.diff(offsets)
-    starts = offsets[:-1][lengths > 0]
-    first_bytes = np.frombuffer(data, dtype=np.uint8)[starts]
-    maybe_blank = len(starts) < n or bool(np.isin(first_bytes, _SPACE_BYTES).any())
+    blank = _maybe_blank(data, offsets[:-1], lengths)
     buffers = [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    lines = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
-    text = pa.LargeStringArray.from_buffers(n, buffers[1], buffers[2])
-    try:
-        text.validate(full=True)
-        column = "text"
-        values: pa.Array = text
-    except pa.ArrowInvalid:
-        column = "raw"
-        values = pa.LargeBinaryArray.from_buffers(pa.large_binary(), n, buffers)
-    batches = [
-        pa.RecordBatch.from_arrays(
-            [lines.slice(i, BATCH_ROWS), values.slice(i, BATCH_ROWS)], names=["line", column]
-        )
-        for i in range(0, n, BATCH_ROWS)
-    ]
-    table = pa.Table.from_batches(batches)
-    return Chunk(table, first_line, int(lengths.max(initial=0)), maybe_blank), tail
+    if _utf8(data):
+        return "text", pa.LargeStringArray.from_buffers(len(ends), *buffers[1:]), lengths, blank
+    binary = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(ends), buffers)
+    return "raw", binary, lengths, blank
+
+
+def _view_lines(body: bytes | bytearray) -> tuple[str, pa.Array, np.ndarray, bool]:
+    """The lines as string (or binary) views into ``body``: 16 bytes per line, no copy.
+
+    A view holds the length, then the line itself when it has at most 12 bytes, else
+    its first 4 bytes, buffer 0 and its offset (Arrow's layout, little-endian).
+    """
+    arr = np.frombuffer(body, dtype=np.uint8)
+    newlines = np.flatnonzero(arr == 10)
+    unterminated = len(body) > (newlines[-1] + 1 if len(newlines) else 0)
+    ends = np.append(newlines, len(body)) if unterminated else newlines
+    n = len(ends)
+    starts = np.empty(n, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    lengths = ends - starts
+    if body.find(b"\r") >= 0:  # drop the \r of \r\n (not of the unterminated last line)
+        crlf = np.zeros(n, dtype=bool)
+        ends_nl = newlines[lengths[: len(newlines)] > 0]
+        crlf[: len(newlines)][lengths[: len(newlines)] > 0] = arr[ends_nl - 1] == 13
+        lengths -= crlf
+    views = np.zeros((n, 4), dtype=np.int32)
+    views[:, 0] = lengths
+    long = lengths > 12
+    at = starts[long]
+    prefix = np.ascontiguousarray(arr[at[:, None] + np.arange(4)])
+    views[long, 1] = prefix.view("<i4")[:, 0]
+    views[long, 3] = at
+    short = np.flatnonzero(~long)
+    if len(short):
+        k = np.arange(12)
+        at = starts[short, None] + k
+        inline = np.where(k < lengths[short, None], arr[np.minimum(at, len(arr) - 1)], 0)
+        views.view(np.uint8).reshape(n, 16)[short, 4:] = inline
+    utf8 = _utf8(body)
+    kind, column = (pa.string_view(), "text") if utf8 else (pa.binary_view(), "raw")
+    array = pa.Array.from_buffers(kind, n, [None, pa.py_buffer(views), pa.py_buffer(body)])
+    return column, array, lengths, _maybe_blank(body, starts, lengths)
 
 
 def prefetch(chunks: Iterator[Chunk], depth: int = 2) -> Iterator[Chunk]:
@@ -184,8 +286,19 @@ def prefetch(chunks: Iterator[Chunk], depth: int = 2) -> Iterator[Chunk]:
         worker.join()
 
 
-def _plain_blocks(raw: _HashingReader, block: int) -> Iterator[bytes]:
-    while data := raw.read(block):
+def _ramp(block: int, first: int = FIRST_BLOCK) -> Iterator[int]:
+    """Block sizes: small first, so DuckDB starts on a file while the rest is read."""
+    size = min(block, first)
+    while True:
+        yield size
+        size = min(block, size * 2)
+
+
+def _plain_blocks(raw: _HashingReader, block: int) -> Iterator[bytearray]:
+    for size in _ramp(block):
+        data = raw.read_lines(size)
+        if not data:
+            return
         yield data
 
 
@@ -196,7 +309,10 @@ def _gunzip_blocks(raw: _HashingReader, block: int) -> Iterator[bytes]:
     corruption, so the lines before the damage still load.
     """
     dec = zlib.decompressobj(wbits=31)
-    while data := raw.read(min(block, 4 * 1024 * 1024)):
+    for size in _ramp(min(block, 4 * 1024 * 1024), FIRST_BLOCK // 8):  # compressed bytes
+        data = raw.read(size)
+        if not data:
+            break
         while data:
             out = dec.decompress(data)
             if out:
@@ -220,6 +336,7 @@ def read_chunks(
     skip_sha256: str | None = None,
     first_line: int = 1,
     chunk_bytes: int = CHUNK_BYTES,
+    views: bool = False,
 ) -> Iterator[Chunk]:
     """Yield the file's lines in chunks, filling ``state`` as it goes.
 
@@ -228,7 +345,8 @@ def read_chunks(
     only its new lines. If the prefix differs, ``state.prefix_matches`` is False and
     nothing is yielded. A truncated or corrupt gzip stops the reading with
     ``state.error`` set; the lines before it are yielded and the cut-off line is
-    left in ``state.error_tail``.
+    left in ``state.error_tail``. With ``views`` the text is an Arrow string view
+    array over the bytes read (no copy; not every pyarrow kernel takes views).
     """
     with path.open("rb") as raw_fh:
         hashing = _HashingReader(raw_fh, state)
@@ -237,7 +355,13 @@ def read_chunks(
         blocks = (_gunzip_blocks if state.compressed else _plain_blocks)(hashing, chunk_bytes)
         try:
             yield from _split_blocks(
-                blocks, state, skip_bytes, skip_sha256, first_line, hash_content=state.compressed
+                blocks,
+                state,
+                skip_bytes,
+                skip_sha256,
+                first_line,
+                hash_content=state.compressed,
+                views=views,
             )
         finally:
             hashing.drain()
@@ -247,12 +371,13 @@ def read_chunks(
 
 
 def _split_blocks(
-    blocks: Iterator[bytes],
+    blocks: Iterator[bytes] | Iterator[bytearray],
     state: ReadState,
     skip_bytes: int,
     skip_sha256: str | None,
     first_line: int,
     hash_content: bool,
+    views: bool = False,
 ) -> Iterator[Chunk]:
     """Split the decompressed blocks into chunks of lines (see ``read_chunks``).
 
@@ -286,7 +411,7 @@ def _split_blocks(
                 state.prefix_matches = False
                 return
             final = not data
-            buf = tail + data if tail else data
+            buf: bytes | bytearray = bytearray(tail) + data if tail else data  # plain: no tail
             if hash_content:
                 chash.update(data)
             state.content_bytes += len(data)
@@ -294,8 +419,8 @@ def _split_blocks(
                 state.ends_with_newline = not buf
                 if state.error is not None:
                     # The cut-off line is not a line the writer finished: report it as such.
-                    state.error_tail, buf = buf, b""
-            chunk, tail = _split(buf, line_no, final)
+                    state.error_tail, buf = bytes(buf), b""
+            chunk, tail = _split(buf, line_no, final, views)
             if chunk is not None:
                 line_no += chunk.table.num_rows
                 yield chunk

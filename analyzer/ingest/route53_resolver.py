@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from .base import LoadContext, Source
+from .base import LoadContext, Source, insert_parsed
 
 _STRUCT = json.dumps(
     {
@@ -57,14 +57,13 @@ def sniff(line: str) -> bool:
 # building the key list twice) whether a line has fields to keep in ``extra``.
 _PRESENT = " + ".join(f"(r.{k} IS NOT NULL)::INTEGER" for k in _DOCUMENTED)
 
-# One statement per chunk. The JSON is parsed once (``try(from_json)``: NULL only for
-# invalid JSON); the reasons that need more (``json_valid``, ``json_type``) are worked
-# out for the rare lines that fail. The parsed rows are materialized once and feed both
-# inserts, and the counts come back as the statement's result.
-_LOAD_SQL = f"""
+# The JSON is parsed once (``try(from_json)``: NULL only for invalid JSON); the reasons
+# that need more (``json_valid``, ``json_type``) are worked out for the rare lines that
+# fail. ``_LINES_`` stands for the relation parsed: ``_good``, or ``_rest`` (see ``load``).
+_PARSE_SQL = f"""
 WITH p AS (
     SELECT line, text, r, pf_ts(r.query_timestamp, $tz) AS ts
-    FROM (SELECT line, text, try(from_json(text, '{_STRUCT}')) AS r FROM _good)
+    FROM (SELECT line, text, try(from_json(text, '{_STRUCT}')) AS r FROM _LINES_)
 ), c AS (
     SELECT *,
         CASE
@@ -77,54 +76,45 @@ WITH p AS (
             WHEN r.query_name IS NULL THEN 'missing field query_name'
         END AS reason
     FROM p
-), q AS MATERIALIZED (
-    SELECT line, reason,
-        CASE WHEN reason IS NOT NULL THEN text END AS raw,
-        NOT pf_has_zone(r.query_timestamp) AS zoneless,
-        ts,
-        pf_name(r.query_name) AS qname,
-        upper(r.query_type) AS qtype,
-        r.query_class AS qclass,
-        upper(r.rcode) AS rcode,
-        list_transform(r.answers, lambda a: a.Rdata) AS answers,
-        list_transform(r.answers, lambda a: a.Type) AS answer_types,
-        CASE WHEN r.rcode IS NULL THEN NULL
-             WHEN upper(r.rcode) <> 'NOERROR' THEN true
-             WHEN r.answers IS NULL THEN NULL
-             WHEN upper(r.query_type) = 'ANY' THEN len(r.answers) = 0
-             ELSE NOT list_contains(list_transform(r.answers, lambda a: upper(a.Type)),
-                                    upper(r.query_type))
-        END AS failed,
-        r.srcaddr AS client,
-        try_cast(r.srcport AS INTEGER) AS client_port,
-        r.vpc_id AS server,
-        r.transport AS transport,
-        CASE WHEN reason IS NULL AND len(json_keys(text)) > {_PRESENT}
-             THEN pf_json_rest(text, $documented) END AS extra
-    FROM c
-), loaded AS (
-    INSERT INTO dns_queries BY NAME
-    SELECT * EXCLUDE (reason, raw, zoneless), 'route53_resolver' AS source_format, $file AS file
-    FROM q WHERE reason IS NULL
-    RETURNING 1
-), bad AS (
-    INSERT INTO quarantine SELECT $file, line, reason, raw FROM q WHERE reason IS NOT NULL
-    RETURNING 1
 )
-SELECT (SELECT count(*) FROM loaded), (SELECT count(*) FROM bad),
-       (SELECT count(*) FROM q WHERE reason IS NULL AND zoneless)
+SELECT line, reason,
+    CASE WHEN reason IS NOT NULL THEN text END AS raw,
+    NOT pf_has_zone(r.query_timestamp) AS zoneless,
+    ts,
+    pf_name(r.query_name) AS qname,
+    upper(r.query_type) AS qtype,
+    r.query_class AS qclass,
+    upper(r.rcode) AS rcode,
+    list_transform(r.answers, lambda a: a.Rdata) AS answers,
+    list_transform(r.answers, lambda a: a.Type) AS answer_types,
+    CASE WHEN r.rcode IS NULL THEN NULL
+         WHEN upper(r.rcode) <> 'NOERROR' THEN true
+         WHEN r.answers IS NULL THEN NULL
+         WHEN upper(r.query_type) = 'ANY' THEN len(r.answers) = 0
+         ELSE NOT list_contains(list_transform(r.answers, lambda a: upper(a.Type)),
+                                upper(r.query_type))
+    END AS failed,
+    r.srcaddr AS client,
+    try_cast(r.srcport AS INTEGER) AS client_port,
+    r.vpc_id AS server,
+    r.transport AS transport,
+    CASE WHEN reason IS NULL AND len(json_keys(text)) > {_PRESENT}
+         THEN pf_json_rest(text, $documented) END AS extra
+FROM c
 """
+_ROW = "* EXCLUDE (reason, raw, zoneless), 'route53_resolver' AS source_format, $file AS file"
 
 
 def load(ctx: LoadContext) -> tuple[int, int]:
-    rows = ctx.con.execute(
-        _LOAD_SQL, {"tz": ctx.assume_tz, "documented": _DOCUMENTED, "file": ctx.file}
-    ).fetchall()
-    loaded, quarantined, zoneless = rows[0]
-    ctx.zoneless += zoneless
-    return loaded, quarantined
+    params = {"tz": ctx.assume_tz, "documented": _DOCUMENTED, "file": ctx.file}
+    return insert_parsed(ctx, _PARSE_SQL, "dns_queries", _ROW, params)
 
 
 SOURCE = Source(
-    "route53_resolver", ("dns_queries",), sniff, load, "Route 53 Resolver query logs (JSON)"
+    "route53_resolver",
+    ("dns_queries",),
+    sniff,
+    load,
+    "Route 53 Resolver query logs (JSON)",
+    single_scan=True,
 )

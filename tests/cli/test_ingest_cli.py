@@ -32,11 +32,12 @@ def test_ingest_json_summary(runner, db):
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert {tuple(sorted(r)) for r in rows} == {
-        ("file", "lines", "loaded", "quarantined", "source", "status")
+        ("file", "lines", "loaded", "message", "quarantined", "source", "status")
     }
     by_file = {r["file"]: r for r in rows}
     assert by_file["enactor/dns-enactor-use1-az4.log"]["source"] == "enactor"
     assert by_file["notes.txt"]["status"] == "skipped"
+    assert by_file["notes.txt"]["message"].startswith("no known log source")
     for r in rows:
         assert r["lines"] == r["loaded"] + r["quarantined"]
     again = runner.invoke(main, ["ingest", str(CONTROL), "--db", str(db), "--format", "json"])

@@ -44,6 +44,18 @@ def test_reingest_loads_nothing_new(logs, tmp_path):
         assert count(case) == 10
 
 
+def test_what_was_said_of_earlier_lines_survives_an_append(logs):
+    (logs / "r.jsonl").write_text(lines(0, 2).replace('Z"', '"'))  # no zone
+    case = open_case()
+    first = case.ingest(logs)[0]
+    assert "2 timestamps had no zone" in first.message
+    with (logs / "r.jsonl").open("a") as fh:
+        fh.write(lines(2, 3))
+    again = case.ingest(logs)[0]
+    assert again.status == "appended" and "2 timestamps had no zone" in again.message
+    assert case.ingest(logs)[0].message == again.message  # unchanged: still said
+
+
 def test_appended_lines_load_alone_and_keep_their_numbers(logs):
     case = open_case()
     case.ingest(logs)
@@ -106,7 +118,7 @@ def test_interrupted_ingest_leaves_the_case_consistent(logs, tmp_path, monkeypat
 
     monkeypatch.setattr(Ingestor, "_load_chunk", failing_load_chunk)
     with open_case(db) as case, pytest.raises(KeyboardInterrupt):
-        case.ingest(logs, chunk_bytes=20_000)
+        case.ingest(logs, chunk_bytes=2_000)  # many statements in r.jsonl
     monkeypatch.undo()
     with open_case(db) as case:
         # nothing of the interrupted file is in the case: not rows, not quarantine, not files
