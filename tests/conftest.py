@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,11 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"
 # Real DNS log lines published by other projects; laid beside the repo, never copied in.
 REAL_LOGS = REPO.parent / "shared" / "real-logs"
+
+
+def utc(*args: int) -> dt.datetime:
+    """A UTC datetime, as the case returns its ``ts`` columns."""
+    return dt.datetime(*args, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import json
 import os
@@ -14,14 +13,10 @@ from click.testing import CliRunner
 from analyzer import open_case
 from analyzer.cli import main
 from analyzer.ingest.dns_text import NO_TIME
-from tests.conftest import DATA, REAL_LOGS
+from tests.conftest import DATA, REAL_LOGS, utc
 
 REAL = REAL_LOGS / "bind"
 OWN = DATA / "ingest" / "bind"
-
-
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,10 @@ from pathlib import Path
 import pytest
 
 from analyzer import open_case
-from tests.conftest import DATA
+from tests.conftest import DATA, utc
 
 CONTROL = DATA / "ingest" / "control"
 UTC = dt.UTC
-
-
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

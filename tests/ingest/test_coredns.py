@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import json
 
@@ -10,14 +9,10 @@ import pytest
 
 from analyzer import open_case
 from analyzer.ingest.dns_text import NO_TIME
-from tests.conftest import DATA, REAL_LOGS
+from tests.conftest import DATA, REAL_LOGS, utc
 
 REAL = REAL_LOGS / "coredns"
 OWN = DATA / "ingest" / "coredns"
-
-
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")

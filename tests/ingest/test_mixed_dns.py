@@ -10,7 +10,6 @@ too but is not watched.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
@@ -18,14 +17,10 @@ from click.testing import CliRunner
 
 from analyzer import open_case
 from analyzer.cli import main
-from tests.conftest import DATA, REAL_LOGS
+from tests.conftest import DATA, REAL_LOGS, utc
 
 MIXED = DATA / "ingest" / "mixed_dns"
 NAME = "orders.api.internal.example"
-
-
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
 
 from analyzer import open_case
-from tests.conftest import DATA, REAL_LOGS
+from tests.conftest import DATA, REAL_LOGS, utc
 
 REAL = REAL_LOGS / "route53-public"
 OWN = DATA / "ingest" / "route53_public"
-
-
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import json
 import shutil
@@ -10,15 +9,11 @@ import shutil
 import pytest
 
 from analyzer import open_case
-from tests.conftest import DATA, REAL_LOGS
+from tests.conftest import DATA, REAL_LOGS, utc
 
 REAL = REAL_LOGS / "zeek"
 OWN = DATA / "ingest" / "zeek"
 TSV_HEADER_LINES = 8
-
-
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")
