@@ -40,7 +40,7 @@ format: install
 
 ## sample-logs: regenerate sample_logs/ byte for byte
 sample-logs: install
-	$(BIN)/analyzer simulate dynamodb-2025-10-20 --out $(SAMPLE) --seed 20251020
+	$(BIN)/analyzer simulate dynamodb-2025-10-20 --out $(SAMPLE) --seed 20251020 --force
 
 ## bench: the benchmark of benchmarks/ (see benchmarks/RESULTS.md)
 bench: install

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,11 +26,11 @@ import polars as pl
 
 from .errors import InputError
 from .report.findings import SEVERITIES, Finding, normalize, rfc3339, severity_rank
+from .rules.findings import OPEN_WHEN_NULL_END
 from .schema import Column, Table
+from .timewindow import parse_when
 
 AUDIT_VERSION = 1
-OPEN_WHEN_NULL_END = ("endpoint_empty",)
-"""Rules whose null ``end`` means "still going" (elsewhere it means "a point in time")."""
 
 AUDIT_RUNS = Table(
     "audit_runs",
@@ -67,27 +66,13 @@ AUDIT_FINDINGS = Table(
     ),
 )
 
-_SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
-_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
 
 def parse_since(value: str, as_of: dt.datetime) -> dt.datetime | None:
-    """The window's start: ``24h``, ``90m``, ``7d``, ``2w``, ``3600s`` before ``as_of``; an
-    RFC 3339 time; or ``all`` (None: the whole case)."""
-    text = value.strip()
-    if text.lower() == "all":
+    """The window's start: a duration before ``as_of`` (24h, 90m, 7d), an RFC 3339 time,
+    today/yesterday (UTC midnight), or ``all`` (None: the whole case)."""
+    if value.strip().lower() == "all":
         return None
-    m = _SINCE.match(text)
-    if m:
-        return as_of - dt.timedelta(seconds=float(m.group(1)) * _UNIT_S[m.group(2).lower()])
-    try:
-        t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise InputError(
-            f"--since: expected a duration (24h, 90m, 7d), a time (RFC 3339) or 'all', "
-            f"not {value!r}"
-        ) from exc
-    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
+    return parse_when(value, as_of)
 
 
 @dataclass
@@ -108,6 +93,8 @@ class AuditResult:
     exit_code: int
     ingested: dict[str, int] = field(default_factory=dict)
     """What the ingest before the audit added: files, lines, loaded, quarantined."""
+    fail_on_new: bool = False
+    """Exit 1 only for failing findings the previous audit did not report (cron paging)."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -124,19 +111,30 @@ class AuditResult:
         return [f for f in self.findings if severity_rank(f["severity"]) >= rank]
 
     @property
+    def failing_new(self) -> list[Finding]:
+        return [f for f in self.failing if f["id"] in self.new_ids]
+
+    @property
     def verdict(self) -> str:
         """One line: FAIL/OK, counts, the window, what changed since the previous audit."""
         window = (
             f"since {rfc3339(self.window_start)}" if self.window_start else "over the whole case"
         )
         counts = ", ".join(f"{n} {s}" for s, n in self.counts.items() if n) or "no findings"
-        head = (
-            f"FAIL: {len(self.failing)} finding(s) at or above {self.fail_on}"
-            if self.exit_code
-            else "OK: nothing at or above " + self.fail_on
-            if self.fail_on != "none"
-            else "OK"
-        )
+        if self.exit_code:
+            head = (
+                f"FAIL: {len(self.failing_new)} new finding(s) at or above {self.fail_on}"
+                if self.fail_on_new
+                else f"FAIL: {len(self.failing)} finding(s) at or above {self.fail_on}"
+            )
+        elif self.fail_on == "none":
+            head = "OK"
+        elif self.fail_on_new and self.failing:
+            head = (
+                f"OK: nothing new at or above {self.fail_on} ({len(self.failing)} already reported)"
+            )
+        else:
+            head = "OK: nothing at or above " + self.fail_on
         change = (
             f"{len(self.new_ids)} new, {len(self.cleared)} cleared, {len(self.ended_ids)} ended "
             f"since the audit of {self.previous['as_of']}"
@@ -185,6 +183,7 @@ class AuditResult:
             "since": self.since,
             "window_start": rfc3339(self.window_start),
             "fail_on": self.fail_on,
+            "fail_on_new": self.fail_on_new,
             "exit_code": self.exit_code,
             "verdict": self.verdict,
             "counts": self.counts,
@@ -223,11 +222,13 @@ def audit(
     findings: Iterable[Mapping[str, Any]] | pl.DataFrame | None = None,
     record: bool = True,
     ingested: Mapping[str, int] | None = None,
+    fail_on_new: bool = False,
     **rule_options: Any,
 ) -> AuditResult:
     """Audit ``case``: its findings (``case.findings(**rule_options)`` unless given) within
     the window ``since`` before ``now``, compared with the previous audit; recorded in
-    the case unless ``record`` is False."""
+    the case unless ``record`` is False. With ``fail_on_new``, only failing findings
+    the previous audit did not report make the exit code 1."""
     if fail_on != "none" and fail_on not in SEVERITIES:
         raise InputError(f"--fail-on: one of {', '.join(SEVERITIES)} or none, not {fail_on!r}")
     started = dt.datetime.now(dt.UTC)
@@ -264,8 +265,9 @@ def audit(
         previous=previous,
         exit_code=0,
         ingested=dict(ingested or {}),
+        fail_on_new=fail_on_new,
     )
-    result.exit_code = 1 if result.failing else 0
+    result.exit_code = 1 if (result.failing_new if fail_on_new else result.failing) else 0
     if record:
         _record(con, result)
     return result

@@ -7,6 +7,7 @@ Everything the CLI does is a method here, so a notebook does the same with
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,7 @@ class Case:
         params: dict[str, Any] | None = None,
         endpoints: list[str] | None = None,
         rules_dir: str | Path | list[str | Path] | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
     ) -> Findings:
         """Run the detection rules of ``queries/`` (plus ``rules_dir``) over the case.
 
@@ -171,7 +173,24 @@ class Case:
             min_severity=min_severity,
             params=params,
             endpoints=endpoints or (),
+            progress=progress,
         )
+
+    def evidence(self, finding: Mapping[str, Any] | str) -> list[dict[str, Any]]:
+        """The raw log lines a finding rests on, read from the ingested files, in its
+        evidence order: ``file``, ``line``, ``text`` and ``problem`` (why a line could
+        not be quoted, e.g. the file moved or changed). ``finding`` is a finding record
+        or its id (``analyzer explain ID``)."""
+        from .report.evidence import read_lines
+
+        if isinstance(finding, str):
+            record = self.findings().get(finding)
+            if record is None:
+                raise InputError(f"no finding with id {finding!r} in {self!r}")
+            finding = record
+        refs = [e for e in finding.get("evidence") or [] if e]
+        quotes = read_lines(self, refs)
+        return [quotes[(str(e["file"]), int(e["line"]))].to_dict() for e in refs]
 
     # -- the story: timeline, gaps, report, audit (analyzer.report, analyzer.audit) -----------
     def timeline(self, findings: Any = None, *, tz: str = "UTC") -> Any:

@@ -13,9 +13,11 @@ import click
 
 from .. import __version__
 from .detect import detect, rules
-from .ingest import ingest, quarantine, sql
+from .explain import explain, timeline
+from .ingest import ingest, quarantine
 from .report import audit, report
 from .simulate import simulate
+from .sqlcmd import schema_cmd, sql
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -32,11 +34,14 @@ def main() -> None:
 main.add_command(ingest)
 main.add_command(quarantine)
 main.add_command(sql)
+main.add_command(schema_cmd)
 main.add_command(detect)
 main.add_command(rules)
 main.add_command(simulate)
 main.add_command(report)
 main.add_command(audit)
+main.add_command(explain)
+main.add_command(timeline)
 
 
 def run() -> None:  # pragma: no cover - console entry point wrapper

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import io
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,6 +19,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE: what a shell reports for a Unix tool whose reader went away."""
 
 
 class CliError(click.ClickException):
@@ -33,13 +38,28 @@ def handle_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            finally:
+                sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        except BrokenPipeError:
+            _silence_stdout()
+            raise SystemExit(EXIT_BROKEN_PIPE) from None
         except AnalyzerError as exc:
             raise CliError(str(exc)) from exc
         except OSError as exc:
             raise CliError(f"{exc.filename or ''}: {exc.strerror or exc}") from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout went away (``| head -1``): exit quietly, as Unix tools do."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
 
 
 def db_option(func: F) -> F:
@@ -62,6 +82,22 @@ def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
     )
 
 
+def window_options(func: F) -> F:
+    """--since/--until: only what touches that window (RFC 3339, 2h, yesterday...)."""
+    func = click.option(
+        "--until",
+        metavar="TIME",
+        help="Only what happened at or before TIME (same forms as --since).",
+    )(func)
+    func = click.option(
+        "--since",
+        metavar="TIME",
+        help="Only what happened at or after TIME: RFC 3339, a duration before now (2h, 7d), "
+        "today or yesterday (midnight in --tz).",
+    )(func)
+    return func
+
+
 def tz_options(func: F) -> F:
     func = click.option(
         "--assume-tz",
@@ -81,21 +117,53 @@ def tz_options(func: F) -> F:
     return func
 
 
+def is_case_file(path: Path) -> bool:
+    """Is ``path`` a DuckDB database (its header says ``DUCK`` at byte 8)?"""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(12)[8:12] == b"DUCK"
+    except OSError:
+        return False
+
+
+def _check_file(path: Path, db: Path | None) -> None:
+    if not is_case_file(path):
+        raise CliError(
+            f"{path} is a file but not a case database; give the directory of logs it is in "
+            f"(e.g. {path.parent}) or a case database"
+        )
+    if db is not None:
+        raise CliError(f"{path} is a case database and --db names another: give only one")
+
+
 def case_for(path: Path, db: Path | None, *, read_only: bool = False) -> tuple[Case, bool]:
     """Open the case for PATH: a case database itself, or a log directory's case.
 
-    Returns the case and whether PATH is a log directory (to be ingested first).
+    Returns the case and whether PATH is a log directory (to be ingested first). A
+    log file (not a directory) and a case file given with ``--db`` are usage errors.
     """
     if path.is_file():
+        _check_file(path, db)
         return open_case(path, read_only=read_only), False
     if not path.exists():
         raise CliError(f"no such file or directory: {path}")
     return open_case(db or default_case_path(path)), True
 
 
-def case_from_db(db: Path | None, read_only: bool = True) -> Case:
-    if db is None:
-        raise CliError("--db is required: which case database?")
-    if not db.exists():
-        raise CliError(f"no case database at {db}")
-    return open_case(db, read_only=read_only)
+def existing_case(path: Path | None, db: Path | None, read_only: bool = True) -> Case:
+    """Open an existing case named by PATH or ``--db``: a case database, or a log
+    directory (the case ``detect``/``ingest`` of that directory created)."""
+    if path is not None and db is not None:
+        raise CliError("give the case either as PATH or as --db, not both")
+    target = path or db
+    if target is None:
+        raise CliError("which case? give a case database or a log directory (or --db)")
+    if target.is_dir():
+        case_path = default_case_path(target)
+        if not case_path.exists():
+            raise CliError(f"no case for {target} yet (run: analyzer ingest {target})")
+        return open_case(case_path, read_only=read_only)
+    if not target.exists():
+        raise CliError(f"no case database at {target}")
+    _check_file(target, None)
+    return open_case(target, read_only=read_only)

@@ -10,13 +10,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
+from .. import __version__
+from ..export import findings_sarif
 from ..rules import SEVERITIES, SEVERITY_RANK, Findings, load_rules, rules_markdown
 from ..rules.params import merge, parse_assignments, read_config
-from .common import CliError, case_for, db_option, format_option, handle_errors, tz_options
-from .ingest import run_ingest
-from .output import emit, render_csv, render_table
+from ..timewindow import parse_window
+from .common import (
+    CliError,
+    case_for,
+    db_option,
+    format_option,
+    handle_errors,
+    tz_options,
+    window_options,
+)
+from .ingest import ingest_summary, run_ingest
+from .output import colour_wanted, emit, fit, render_csv, render_table, terminal_width
+from .progress import Progress
 
-_TABLE_COLUMNS = ["severity", "rule", "start", "end", "endpoint", "gen", "host", "summary"]
+_TABLE_COLUMNS = ["id", "severity", "rule", "start", "end", "endpoint", "gen", "host", "summary"]
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -32,9 +44,14 @@ def _local(value: dt.datetime | None, zone: ZoneInfo) -> str:
     return value.astimezone(zone).isoformat(sep=" ", timespec="milliseconds")
 
 
-def _print_findings(found: Findings, fmt: str, zone: ZoneInfo) -> None:
+def print_findings(found: Findings, fmt: str, zone: ZoneInfo, rules: dict[str, Any]) -> None:
+    """The findings on stdout: a table (times in ``zone``), JSON, CSV or SARIF."""
     if fmt == "json":
         click.echo(found.to_json())
+        return
+    if fmt == "sarif":
+        sarif = findings_sarif(found.records(), rules, __version__)
+        click.echo(json.dumps(sarif, ensure_ascii=False, indent=2))
         return
     if fmt == "csv":
         columns = found.df.columns
@@ -43,6 +60,7 @@ def _print_findings(found: Findings, fmt: str, zone: ZoneInfo) -> None:
         return
     rows = [
         [
+            r["id"],
             r["severity"],
             r["rule"],
             _local(r["start"], zone),
@@ -54,17 +72,21 @@ def _print_findings(found: Findings, fmt: str, zone: ZoneInfo) -> None:
         ]
         for r in found.df.iter_rows(named=True)
     ]
-    click.echo(render_table(_TABLE_COLUMNS, rows, max_width=140))
+    width = terminal_width()
+    click.echo(
+        render_table(_TABLE_COLUMNS, rows, max_width=140, width=width, colour=colour_wanted())
+    )
     for r in found.records():
         where = ", ".join(f"{e['file']}:{e['line']}" for e in r["evidence"][:3])
         more = len(r["evidence"]) - 3
-        click.echo(f"  {r['rule']} {r['start']}: {where}{f' (+{more})' if more > 0 else ''}")
+        line = f"  {r['id']} {r['rule']}: {where}{f' (+{more})' if more > 0 else ''}"
+        click.echo(fit(line, width) if width else line)
 
 
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @db_option
-@format_option("table", "json", "csv")
+@format_option("table", "json", "csv", "sarif")
 @click.option(
     "--rule", "rule_ids", multiple=True, metavar="ID", help="Run only this rule (repeatable)."
 )
@@ -113,6 +135,7 @@ def _print_findings(found: Findings, fmt: str, zone: ZoneInfo) -> None:
     metavar="ZONE",
     help="Zone of the times in the table view (JSON and CSV are always UTC).",
 )
+@window_options
 @tz_options
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary line on stderr.")
 @handle_errors
@@ -128,6 +151,8 @@ def detect(
     rules_dirs: tuple[Path, ...],
     endpoints: tuple[str, ...],
     tz: str,
+    since: str | None,
+    until: str | None,
     assume_tz: str,
     assume_year: int | None,
     quiet: bool,
@@ -135,10 +160,14 @@ def detect(
     """Run the detection rules over PATH: a log directory (ingested first, new lines
     only) or a case database file.
 
-    Prints the findings (JSON: only the array, on stdout). Exit code 0 when nothing at
-    or above --fail-on was found, 1 when something was, 2 on a usage or input error.
+    Prints the findings (JSON: only the array, on stdout), each with its stable id
+    (``analyzer explain ID`` shows its proof and evidence). With --since/--until, only
+    findings touching that window (the rules still see the whole case). Exit code 0
+    when nothing at or above --fail-on was found, 1 when something was, 2 on a usage or
+    input error.
     """
     zone = _zone(tz)
+    start, end = parse_window(since, until, tz=tz)
     params = merge(read_config(config) if config else None, parse_assignments(param_items))
     ruleset = load_rules(*rules_dirs)
     ruleset.raise_errors()
@@ -147,21 +176,21 @@ def detect(
         if is_dir:
             results = run_ingest(case, path, assume_tz, quiet=quiet, assume_year=assume_year)
             if not quiet:
-                lines = sum(r.lines for r in results)
-                bad = sum(r.quarantined for r in results)
-                click.echo(
-                    f"ingested {len(results)} files ({lines} lines, {bad} quarantined) "
-                    f"into {case.path}",
-                    err=True,
-                )
-        found = case.findings(
-            rules=list(rule_ids) or None,
-            min_severity=min_severity,
-            params=params,
-            endpoints=list(endpoints),
-            rules_dir=list(rules_dirs) or None,
-        )
-    _print_findings(found, fmt, zone)
+                click.echo(ingest_summary(results, path, case.path), err=True)
+        bar = Progress(enabled=not quiet)
+        try:
+            found = case.findings(
+                rules=list(rule_ids) or None,
+                min_severity=min_severity,
+                params=params,
+                endpoints=list(endpoints),
+                rules_dir=list(rules_dirs) or None,
+                progress=bar.step("rules"),
+            )
+        finally:
+            bar.close()
+    found = found.touching(start, end)
+    print_findings(found, fmt, zone, ruleset.rules)
     if not quiet:
         counts = ", ".join(f"{n} {s}" for s, n in found.counts().items() if n) or "none"
         click.echo(f"{len(found)} findings ({counts})", err=True)

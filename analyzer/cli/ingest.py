@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from ..case import Case, default_case_path, open_case
 from ..ingest.pipeline import FileResult
-from .common import CliError, case_from_db, db_option, format_option, handle_errors, tz_options
-from .output import emit
-
-
-class _ProgressBar:
-    """Progress on stderr for files big enough to wait for (stdout stays clean)."""
-
-    MIN_BYTES = 8 * 1024 * 1024
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled and sys.stderr.isatty()
-        self._open = False
-
-    def __call__(self, file: str, done: int, total: int) -> None:
-        if not self.enabled or total < self.MIN_BYTES:
-            return
-        pct = 100 * done // max(total, 1)
-        click.echo(f"\r{file}: {pct:3d}% of {total / 2**20:,.0f} MiB", err=True, nl=False)
-        self._open = True
-
-    def close(self) -> None:
-        if self._open:
-            click.echo("", err=True)
-            self._open = False
+from .common import CliError, db_option, existing_case, format_option, handle_errors, tz_options
+from .output import emit, to_json
+from .progress import Progress
 
 
 def run_ingest(
@@ -42,12 +20,28 @@ def run_ingest(
     quiet: bool = False,
     assume_year: int | None = None,
 ) -> list[FileResult]:
-    """Ingest with a progress bar on stderr (shared by ingest, detect, report, audit)."""
-    bar = _ProgressBar(enabled=not quiet)
+    """Ingest with progress on stderr (shared by ingest, detect, report, audit)."""
+    bar = Progress(enabled=not quiet)
+    bar.start_ingest(log_dir)
     try:
         return case.ingest(log_dir, assume_tz=assume_tz, assume_year=assume_year, progress=bar)
     finally:
         bar.close()
+
+
+def ingest_summary(results: list[FileResult], log_dir: Path, case_path: Path | None) -> str:
+    """One line for stderr: what the ingest added, or ``nothing new`` on a rerun."""
+    fresh = [r for r in results if r.status != "unchanged"]
+    if not fresh:
+        return f"nothing new in {log_dir} ({len(results)} files unchanged); case {case_path}"
+    lines = sum(r.lines for r in fresh)
+    bad = sum(r.quarantined for r in fresh)
+    kept = len(results) - len(fresh)
+    return (
+        f"ingested {len(fresh)} files ({lines} lines, {bad} quarantined)"
+        + (f", {kept} unchanged" if kept else "")
+        + f" into {case_path}"
+    )
 
 
 _SUMMARY_COLUMNS = ["file", "source", "lines", "loaded", "quarantined", "status", "message"]
@@ -74,39 +68,38 @@ def ingest(
     db = db or default_case_path(log_dir)
     with open_case(db) as case:
         results = run_ingest(case, log_dir, assume_tz, quiet or fmt == "json", assume_year)
-    emit(_SUMMARY_COLUMNS, [[getattr(r, c) for c in _SUMMARY_COLUMNS] for r in results], fmt)
+    rows = [[getattr(r, c) for c in _SUMMARY_COLUMNS] for r in results]
     if fmt == "json":
+        files = [dict(zip(_SUMMARY_COLUMNS, r, strict=True)) for r in rows]
+        click.echo(to_json({"case": str(db), "root": str(log_dir), "files": files}))
         return
+    emit(_SUMMARY_COLUMNS, rows, fmt)
     totals = [
         sum(r.lines for r in results),
         sum(r.loaded for r in results),
         sum(r.quarantined for r in results),
     ]
     click.echo(
-        f"{len(results)} files: {totals[0]} lines, {totals[1]} loaded, {totals[2]} quarantined "
-        f"-> {db}",
+        f"{len(results)} files: {totals[0]} lines, {totals[1]} loaded, {totals[2]} quarantined",
         err=True,
     )
+    click.echo(f"case: {db}", err=True)
 
 
 @click.command()
-@db_option
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path),
+    help="The case: a case database or a log directory (instead of PATH).",
+)
 @format_option("table", "json")
 @handle_errors
-def quarantine(db: Path | None, fmt: str) -> None:
-    """List the quarantined lines of a case: file, line, reason and the raw text."""
-    with case_from_db(db) as case:
+def quarantine(path: Path | None, db: Path | None, fmt: str) -> None:
+    """List the quarantined lines of a case: file, line, reason and the raw text.
+
+    PATH is a case database or a log directory (the case ``detect``/``ingest`` made).
+    """
+    with existing_case(path, db) as case:
         df = case.sql("SELECT file, line, reason, raw FROM quarantine ORDER BY file, line")
-    emit(df.columns, df.rows(), fmt)
-
-
-@click.command()
-@click.argument("query")
-@db_option
-@format_option("table", "csv", "json")
-@handle_errors
-def sql(query: str, db: Path | None, fmt: str) -> None:
-    """Run a SQL query over a case (tables: plans, enactor_events, dns_queries, ...)."""
-    with case_from_db(db) as case:
-        df = case.sql(query)
     emit(df.columns, df.rows(), fmt)

@@ -9,6 +9,9 @@ import csv
 import datetime as dt
 import io
 import json
+import os
+import shutil
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,12 +49,71 @@ def _cell(value: Any, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def render_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int = 60) -> str:
-    cells = [[_cell(v, max_width) for v in row] for row in rows]
+SEVERITY_COLOURS = {
+    "critical": {"fg": "red", "bold": True},
+    "high": {"fg": "red"},
+    "medium": {"fg": "yellow"},
+    "low": {"fg": "cyan"},
+    "info": {"dim": True},
+}
+
+
+def colour_wanted() -> bool:
+    """Colours unless ``NO_COLOR`` is set (https://no-color.org); click drops them anyway
+    when stdout is not a terminal."""
+    return not os.environ.get("NO_COLOR")
+
+
+def terminal_width() -> int | None:
+    """The width tables must fit: the terminal's (or ``$COLUMNS``); None in a pipe."""
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, with an ellipsis when cut."""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def _widths(columns: Sequence[str], cells: list[list[str]], width: int | None) -> list[int]:
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    if width is None:
+        return widths
+    floor = 6
+    while sum(widths) + 2 * (len(widths) - 1) > width:
+        widest = max(range(len(widths)), key=lambda i: widths[i])
+        if widths[widest] <= floor:
+            break
+        excess = sum(widths) + 2 * (len(widths) - 1) - width
+        widths[widest] = max(floor, widths[widest] - excess, sorted(widths)[-2] - 1)
+    return widths
+
+
+def render_table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    max_width: int = 60,
+    *,
+    width: int | None = None,
+    colour: bool = False,
+) -> str:
+    """Rows as aligned text; cells cut at ``max_width``, columns narrowed (widest first)
+    until a line fits ``width``; the ``severity`` column coloured when ``colour``."""
+    cells = [[_cell(v, max_width) for v in row] for row in rows]
+    widths = _widths(columns, cells, width)
+    cells = [[fit(v, w) for v, w in zip(r, widths, strict=True)] for r in cells]
+    sev = list(columns).index("severity") if colour and "severity" in columns else None
+
+    def line(values: Sequence[str]) -> str:
+        parts = [v.ljust(w) for v, w in zip(values, widths, strict=True)]
+        if sev is not None and values is not header:
+            parts[sev] = click.style(parts[sev], **SEVERITY_COLOURS.get(values[sev], {}))
+        return "  ".join(parts).rstrip()
+
+    header = [fit(c, w) for c, w in zip(columns, widths, strict=True)]
+    lines = [line(header), "  ".join("-" * w for w in widths)]
+    lines += [line(r) for r in cells]
     return "\n".join(lines)
 
 
@@ -80,4 +142,4 @@ def emit(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> Non
     elif fmt == "csv":
         click.echo(render_csv(columns, rows))
     else:
-        click.echo(render_table(columns, rows))
+        click.echo(render_table(columns, rows, width=terminal_width(), colour=colour_wanted()))

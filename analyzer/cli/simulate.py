@@ -9,7 +9,7 @@ import click
 
 from ..simulate import DESIGNS, SCENARIOS
 from ..simulate import simulate as run_simulation
-from .common import handle_errors
+from .common import CliError, handle_errors
 
 
 @click.command()
@@ -18,8 +18,13 @@ from .common import handle_errors
     "--out",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Directory to write (its planner/, enactor/, operator/, dns/ and ground-truth.json "
-    "are replaced; other files are left alone).",
+    help="Directory to write: new or empty, unless --force.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a non-empty --out: its planner/, enactor/, operator/, dns/ and "
+    "ground-truth.json are replaced; other files are left alone.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same bytes.")
 @click.option("--design", type=click.Choice(DESIGNS), help="buggy, or a fixed design.")
@@ -37,12 +42,17 @@ from .common import handle_errors
 )
 @click.option("--gzip/--no-gzip", default=None, help="Compress the DNS logs (.gz).")
 @handle_errors
-def simulate(scenario: str, out: Path, seed: int, **options: Any) -> None:
+def simulate(scenario: str, out: Path, seed: int, force: bool, **options: Any) -> None:
     """Simulate SCENARIO and write its logs and ground truth to --out.
 
     Scenarios: dynamodb-2025-10-20 (the reconstruction in sample_logs/), random (faults
     drawn from the seed; options force them) and scale (benchmark data). Prints a
     one-line summary on stderr.
     """
+    if out.is_dir() and not force and any(out.iterdir()):
+        raise CliError(
+            f"{out} is not empty: simulating would replace its log files; "
+            "choose a new directory or add --force"
+        )
     result = run_simulation(scenario, out, seed, **options)
     click.echo(result.summary(), err=True)

@@ -33,13 +33,27 @@ def iso(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def with_ids(df: pl.DataFrame) -> pl.DataFrame:
+    """Prepend the stable ``id`` column (:func:`analyzer.report.finding_id`: rule and key
+    fields), the id reports, audits and ``analyzer explain`` use."""
+    from ..report.findings import finding_id  # lazily: the report package imports rules
+
+    ids = [finding_id(row) for row in df.select("rule", *KEY_FIELDS).iter_rows(named=True)]
+    return df.select(pl.Series("id", ids, dtype=pl.String), pl.all())
+
+
+KEY_FIELDS = ("endpoint", "generation", "host", "start")
+OPEN_WHEN_NULL_END = ("endpoint_empty",)
+"""Rules whose null ``end`` means "still going" (elsewhere it means "a point in time")."""
+
+
 class Findings:
     """Findings of one run, ordered by start time, then severity, then rule.
 
-    ``df`` is a polars DataFrame with the contract columns (``details`` as a JSON
-    string); ``records()`` gives the contract's JSON objects (times as RFC 3339 UTC
-    strings with ``Z``, ``details`` as a dict); ``to_json()`` the ``detect --format json``
-    output.
+    ``df`` is a polars DataFrame with the stable ``id`` and the contract columns
+    (``details`` as a JSON string); ``records()`` gives the contract's JSON objects
+    (times as RFC 3339 UTC strings with ``Z``, ``details`` as a dict); ``to_json()``
+    the ``detect --format json`` output.
     """
 
     def __init__(self, df: pl.DataFrame):
@@ -54,7 +68,7 @@ class Findings:
             descending=[False, True, False, False, False],
             nulls_last=True,
         )
-        return cls(df.drop("_rank"))
+        return cls(with_ids(df.drop("_rank")))
 
     def __len__(self) -> int:
         return self.df.height
@@ -91,6 +105,24 @@ class Findings:
         floor = SEVERITY_RANK[severity]
         keep = pl.col("severity").replace_strict(SEVERITY_RANK, default=-1) >= floor
         return Findings(self.df.filter(keep))
+
+    def touching(self, start: dt.datetime | None, end: dt.datetime | None) -> Findings:
+        """Only the findings that touch [start, end] (None: unbounded on that side). A
+        point finding touches it when its start is inside; an open interval (a null
+        ``end`` of the rules in ``OPEN_WHEN_NULL_END``) touches every later window."""
+        keep = pl.lit(True)
+        if end is not None:
+            keep &= pl.col("start").is_null() | (pl.col("start") <= end)
+        if start is not None:
+            still_open = pl.col("end").is_null() & pl.col("rule").is_in(OPEN_WHEN_NULL_END)
+            last = pl.coalesce("end", "start")
+            keep &= still_open | last.is_null() | (last >= start)
+        return Findings(self.df.filter(keep))
+
+    def get(self, finding_id: str) -> dict[str, Any] | None:
+        """The record of the finding with this id (or a unique prefix of it), else None."""
+        hits = [r for r in self.records() if r["id"].startswith(finding_id)]
+        return hits[0] if len(hits) == 1 else None
 
     def rule(self, rule_id: str) -> Findings:
         return Findings(self.df.filter(pl.col("rule") == rule_id))

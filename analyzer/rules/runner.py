@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import duckdb
@@ -39,8 +39,10 @@ def run_rules(
     min_severity: str | None = None,
     params: Mapping[str, Any] | None = None,
     endpoints: Iterable[str] = (),
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Findings:
-    """Run the selected rules (all by default) and collect their findings."""
+    """Run the selected rules (all by default) and collect their findings;
+    ``progress(rule_id, done, total)`` is called before each rule and at the end."""
     ruleset.raise_errors()
     if min_severity is not None and min_severity not in SEVERITY_RANK:
         raise InputError(f"unknown severity {min_severity!r}")
@@ -52,7 +54,9 @@ def run_rules(
     values = {rule.id: params_mod.resolve(rule, overrides.get(rule.id, {})) for rule in selected}
     prepare(con, ruleset, endpoints)
     frames = []
-    for rule in selected:
+    for done, rule in enumerate(selected):
+        if progress:
+            progress(rule.id, done, len(selected))
         try:
             frame = con.sql(rule.wrapped_sql(), params=values[rule.id]).pl()
         except duckdb.Error as exc:
@@ -64,5 +68,7 @@ def run_rules(
         if bad:
             raise RuleError(f"rule {rule.id} returned severities {sorted(bad)}", file=rule.path)
         frames.append(frame)
+    if progress:
+        progress("done", len(selected), len(selected))
     findings = Findings.from_frames(frames)
     return findings.at_or_above(min_severity) if min_severity else findings

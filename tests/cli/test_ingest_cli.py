@@ -30,7 +30,9 @@ def db(tmp_path: Path) -> Path:
 def test_ingest_json_summary(runner, db):
     result = runner.invoke(main, ["ingest", str(CONTROL), "--db", str(db), "--format", "json"])
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.stdout)
+    out = json.loads(result.stdout)
+    assert out["case"] == str(db) and out["root"] == str(CONTROL)
+    rows = out["files"]
     assert {tuple(sorted(r)) for r in rows} == {
         ("file", "lines", "loaded", "message", "quarantined", "source", "status")
     }
@@ -41,7 +43,7 @@ def test_ingest_json_summary(runner, db):
     for r in rows:
         assert r["lines"] == r["loaded"] + r["quarantined"]
     again = runner.invoke(main, ["ingest", str(CONTROL), "--db", str(db), "--format", "json"])
-    assert {r["status"] for r in json.loads(again.stdout)} == {"unchanged"}
+    assert {r["status"] for r in json.loads(again.stdout)["files"]} == {"unchanged"}
 
 
 def test_ingest_table_summary_names_files_and_totals(runner, db):

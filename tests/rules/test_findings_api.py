@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from analyzer import Findings, InputError, open_case
+from analyzer.report import finding_id
 from analyzer.rules import FINDING_COLUMNS
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "rules"
@@ -29,7 +30,9 @@ def test_findings_frame_and_records(race_db: Path) -> None:
     with open_case(race_db, read_only=True) as case:  # a read-only case is enough
         found = case.findings()
     assert isinstance(found, Findings)
-    assert found.df.columns == list(FINDING_COLUMNS)
+    assert found.df.columns == ["id", *FINDING_COLUMNS]
+    assert [r["id"] for r in found.records()] == [finding_id(r) for r in found.records()]
+    assert found.df["id"].n_unique() == found.df.height
     assert found.df.schema["start"] == pl.Datetime("us", "UTC")
     assert found.df.schema["generation"] == pl.Int64
     records = found.records()
