@@ -80,13 +80,13 @@ def _widths(columns: Sequence[str], cells: list[list[str]], width: int | None) -
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     if width is None:
         return widths
-    floor = 6
-    while sum(widths) + 2 * (len(widths) - 1) > width:
-        widest = max(range(len(widths)), key=lambda i: widths[i])
-        if widths[widest] <= floor:
-            break
-        excess = sum(widths) + 2 * (len(widths) - 1) - width
-        widths[widest] = max(floor, widths[widest] - excess, sorted(widths)[-2] - 1)
+    for floor in (8, 3):  # keep short columns whole while the widest can give
+        while sum(widths) + 2 * (len(widths) - 1) > width:
+            widest = max(range(len(widths)), key=lambda i: widths[i])
+            if widths[widest] <= floor:
+                break
+            excess = sum(widths) + 2 * (len(widths) - 1) - width
+            widths[widest] = max(floor, widths[widest] - excess, sorted(widths)[-2] - 1)
     return widths
 
 
@@ -135,11 +135,19 @@ def render_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return buf.getvalue().rstrip("\n")
 
 
+def echo_long(text: str, chunk: int = 1 << 16) -> None:
+    """Print ``text`` and a newline in pieces, so a reader that goes away (``| head``)
+    is noticed at once rather than after one huge write."""
+    for i in range(0, len(text), chunk):
+        click.echo(text[i : i + chunk], nl=False)
+    click.echo("")
+
+
 def emit(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> None:
     """Print rows in the chosen format."""
     if fmt == "json":
-        click.echo(to_json([dict(zip(columns, r, strict=True)) for r in rows]))
+        echo_long(to_json([dict(zip(columns, r, strict=True)) for r in rows]))
     elif fmt == "csv":
-        click.echo(render_csv(columns, rows))
+        echo_long(render_csv(columns, rows))
     else:
-        click.echo(render_table(columns, rows, width=terminal_width(), colour=colour_wanted()))
+        echo_long(render_table(columns, rows, width=terminal_width(), colour=colour_wanted()))

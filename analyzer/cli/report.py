@@ -16,8 +16,10 @@ from ..report.timefmt import zone
 from ..report.writer import make_report, parse_formats
 from ..rules import load_rules
 from ..rules.params import merge, normalise, parse_assignments, read_config, resolve
-from .common import CliError, case_for, db_option, handle_errors, tz_options
+from ..timewindow import parse_window
+from .common import CliError, case_for, db_option, handle_errors, tz_options, window_options
 from .ingest import run_ingest
+from .progress import Progress
 
 
 def _rule_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -101,6 +103,7 @@ def _rule_kwargs(
 )
 @click.option("--no-figures", is_flag=True, help="Skip the figures (faster; no matplotlib).")
 @db_option
+@window_options
 @tz_options
 @_rule_options
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary on stderr.")
@@ -112,6 +115,8 @@ def report(
     formats: str,
     no_figures: bool,
     db: Path | None,
+    since: str | None,
+    until: str | None,
     assume_tz: str,
     assume_year: int | None,
     param_items: tuple[str, ...],
@@ -127,25 +132,32 @@ def report(
     chain, the timeline in --tz, the root-cause gaps (what the logs cannot explain),
     the findings by severity with their proofs and quoted log lines, the figures, the
     inventory of inputs with sha256 and the versions used. The HTML page is
-    self-contained. Prints the paths written.
+    self-contained. Prints the paths written. With --since/--until, the report covers
+    the findings touching that window.
     """
     zone(tz)
+    start, end = parse_window(since, until, tz=tz)
     chosen = parse_formats(formats)
     kwargs = _rule_kwargs(param_items, config, rules_dirs, endpoints)
     case, is_dir = case_for(path, db, read_only=path.is_file())
     with case:
         if is_dir:
             run_ingest(case, path, assume_tz, quiet=quiet, assume_year=assume_year)
-        found = case.findings(**kwargs)
-        rep, paths = make_report(
-            case,
-            found,
-            out,
-            tz=tz,
-            formats=chosen,
-            figures=not no_figures,
-            rule_params=_effective_params(kwargs),
-        )
+        bar = Progress(enabled=not quiet)
+        try:
+            found = case.findings(**kwargs, progress=bar.step("rules")).touching(start, end)
+            rep, paths = make_report(
+                case,
+                found,
+                out,
+                tz=tz,
+                formats=chosen,
+                figures=not no_figures,
+                rule_params=_effective_params(kwargs),
+                progress=bar.step("report"),
+            )
+        finally:
+            bar.close()
     for key in chosen:
         click.echo(str(paths[key]))
     if not quiet:
@@ -185,6 +197,11 @@ def _now(value: str | None) -> dt.datetime | None:
     help="Exit 1 when a finding of this severity or worse is in the window.",
 )
 @click.option(
+    "--fail-on-new",
+    is_flag=True,
+    help="Exit 1 only for such findings the previous audit did not report (page once).",
+)
+@click.option(
     "--json",
     "json_file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -210,6 +227,7 @@ def audit(
     path: Path,
     since: str,
     fail_on: str,
+    fail_on_new: bool,
     json_file: Path | None,
     out: Path | None,
     tz: str,
@@ -228,7 +246,8 @@ def audit(
     previous audit of the same case (new, ended, cleared).
 
     Prints a short verdict. Exit code 0 when nothing at or above --fail-on is in the
-    window, 1 when something is, 2 on a usage or input error. See docs/audit.md.
+    window (with --fail-on-new: nothing new since the previous audit), 1 when something
+    is, 2 on a usage or input error. See docs/audit.md.
     """
     zone(tz)
     kwargs = _rule_kwargs(param_items, config, rules_dirs, endpoints)
@@ -241,7 +260,13 @@ def audit(
             after = file_totals(case)
             ingested = {key: after[key] - before[key] for key in after}
         result = run_audit(
-            case, since=since, fail_on=fail_on, now=_now(now), ingested=ingested, **kwargs
+            case,
+            since=since,
+            fail_on=fail_on,
+            fail_on_new=fail_on_new,
+            now=_now(now),
+            ingested=ingested,
+            **kwargs,
         )
         if out is not None:
             make_report(case, result.findings, out, tz=tz, rule_params=_effective_params(kwargs))

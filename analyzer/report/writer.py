@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,12 +95,20 @@ def make_report(
     gap_options: GapOptions | None = None,
     now: dt.datetime | None = None,
     rule_params: Mapping[str, Mapping[str, Any]] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[Report, dict[str, Path]]:
-    """Build the report of ``case`` from ``findings`` and write it to ``out_dir``."""
+    """Build the report of ``case`` from ``findings`` and write it to ``out_dir``;
+    ``progress(step, done, total)`` hears of each step (story, figures, writing)."""
+    step = progress or (lambda name, done, total: None)
     formats = parse_formats(formats)
     found = normalize(findings)
+    step("story", 0, 3)
     report = build_report(
         case, found, tz=tz, gap_options=gap_options, now=now, rule_params=rule_params
     )
+    step("figures", 1, 3)
     pngs = figure_pngs(case, found, tz) if figures and formats != ("json",) else None
-    return report, write_report(report, out_dir, formats=formats, figures=pngs)
+    step("writing " + ", ".join(formats), 2, 3)
+    paths = write_report(report, out_dir, formats=formats, figures=pngs)
+    step("done", 3, 3)
+    return report, paths
