@@ -42,17 +42,30 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
+def tick_format(start: Any, end: Any, tz: str, *, seconds: bool = False) -> str:
+    """Tick labels: the clock, and the date too when the range crosses a day in ``tz``."""
+    clock = "%H:%M:%S" if seconds else "%H:%M"
+    zone = timefmt.zone(tz)
+    if start is None or end is None or start.astimezone(zone).date() != end.astimezone(zone).date():
+        return "%m-%d " + clock
+    return clock
+
+
 def _time_axis(
     ax: Any, tz: str, start: Any = None, end: Any = None, *, seconds: bool = False
 ) -> None:
     zone = timefmt.zone(tz)
     locator = mdates.AutoDateLocator(tz=zone, minticks=4, maxticks=10)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S" if seconds else "%H:%M", tz=zone))
+    fmt = tick_format(start, end, tz, seconds=seconds)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt, tz=zone))
     if start is not None and end is not None:
         ax.set_xlim(start, end)
-        day = start.astimezone(zone)
-        ax.set_xlabel(f"time ({tz}, {day.strftime('%Z')}), {day.strftime('%Y-%m-%d')}")
+        first, last = start.astimezone(zone), end.astimezone(zone)
+        days = first.strftime("%Y-%m-%d")
+        if last.date() != first.date():
+            days += " to " + last.strftime("%Y-%m-%d")
+        ax.set_xlabel(f"time ({tz}, {first.strftime('%Z')}), {days}")
     else:
         ax.set_xlabel(f"time ({tz})")
     ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)

@@ -21,7 +21,7 @@ import polars as pl
 
 from . import timefmt
 from .evidence import read_lines
-from .findings import SEVERITIES, Finding, normalize, rfc3339, severity_rank
+from .findings import SEVERITIES, Finding, normalize, parse_time, rfc3339, severity_rank
 from .gaps import GapOptions, find_gaps, gap_records
 from .proofs import prove
 from .timeline import Timeline, build_timeline
@@ -273,10 +273,47 @@ def _summary(found: list[Finding], timeline: Timeline, tz: str) -> list[str]:
             "backwards or failing to resolve."
             + (f" {n} lower-severity finding(s) are listed below." if n else ""),
         ]
+    worked = _check_worked(found, tz)
+    if worked:
+        return worked
     return [
         _what_happened(found, timeline, tz),
         _what_it_did(found, timeline, tz),
         _how_it_ended(found, timeline, tz),
+    ]
+
+
+def _check_worked(found: list[Finding], tz: str) -> list[str] | None:
+    """No outage because the freshness check refused the stale update: say so."""
+    if any(f["severity"] == "critical" or f["rule"] == "non_monotonic_apply" for f in found):
+        return None
+    refused = [
+        f
+        for f in found
+        if f["rule"] == "stale_plan_check" and f["details"].get("update_status") == "error"
+    ]
+    if not refused:
+        return None
+    f, d = refused[0], refused[0]["details"]
+    check = d.get("check_time")
+    checked = f" at {timefmt.local(parse_time(check), tz, ms=False)}" if check else ""
+    age = timefmt.duration(d.get("check_age_s"))
+    newer = d.get("newer_generation")
+    by = f" ({d['newer_host']})" if d.get("newer_host") else ""
+    stall = _first(found, "enactor_stall", host=f["host"], generation=f["generation"])
+    slow = (
+        f", after a {timefmt.duration((stall['end'] - stall['start']).total_seconds())} stall"
+        if stall and stall["end"]
+        else ""
+    )
+    more = f" ({len(refused) - 1} more such refusals below)" if len(refused) > 1 else ""
+    return [
+        f"{f['host']} checked generation {f['generation']}{checked} and tried to apply it "
+        f"{age} later{slow}, when {f['endpoint']} was already at the newer generation "
+        f"{newer}{by}.",
+        f"The update was refused at {timefmt.local(f['start'], tz, ms=False)}: the freshness "
+        f"check at update time worked, and the stale plan never reached the endpoint{more}.",
+        "No endpoint went empty and no DNS failure window was found.",
     ]
 
 

@@ -16,6 +16,17 @@ from typing import Any
 from . import timefmt
 from .findings import SEVERITIES
 from .model import Report
+from .navigation import (
+    SECTIONS,
+    evidence_anchor,
+    evidence_link,
+    evidence_targets,
+    explained_line,
+    figure_slots,
+    finding_anchor,
+    localize,
+    ordered_gaps,
+)
 
 PAGE = Template(
     """<!DOCTYPE html>
@@ -39,7 +50,11 @@ tr.impact td:first-child { border-left: 4px solid #ef8a62; }
 tr.detection-and-mitigation td:first-child { border-left: 4px solid #4393c3; }
 tr.recovery td:first-child { border-left: 4px solid #1b7837; }
 code, pre { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-pre { background: #f6f8fa; padding: .6em; overflow-x: auto; white-space: pre; }
+pre { background: #f6f8fa; padding: .6em; white-space: pre-wrap; overflow-wrap: anywhere; }
+.scroll { overflow-x: auto; } td { overflow-wrap: anywhere; }
+nav.toc { background: #f6f8fa; padding: .4em 1em; } nav.toc li { display: inline; }
+nav.toc li + li::before { content: " · "; color: #888; }
+a { color: #1f5fa8; } h2[id], h3[id], .finding, pre[id] { scroll-margin-top: .5em; }
 .sev { display: inline-block; padding: 0 .5em; border-radius: 3px; color: #fff;
        font-size: .85em; font-weight: 600; }
 .critical { background: #b2182b; } .high { background: #d6604d; } .medium { background: #7f7f7f; }
@@ -47,6 +62,18 @@ pre { background: #f6f8fa; padding: .6em; overflow-x: auto; white-space: pre; }
 .note { color: #555; } .missing { color: #8a1c1c; } figure { margin: 1em 0; }
 figure img { max-width: 100%; border: 1px solid #eee; } figcaption { color: #555; }
 ol.proof { margin-top: .2em; } .finding { margin-bottom: 1.6em; }
+@media (max-width: 700px) {
+  body { font-size: 14px; margin: 1em auto; padding: 0 .6em; }
+  table { font-size: .85em; } th, td { padding: .2em .3em; }
+  pre { font-size: 11px; }
+}
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
+  .scroll { overflow: visible; } table { font-size: 8.5pt; }
+  pre { white-space: pre-wrap; overflow-wrap: anywhere; word-break: break-all; font-size: 8pt; }
+  tr, figure, .finding h4 { break-inside: avoid; } h2, h3, h4 { break-after: avoid; }
+  a { color: inherit; text-decoration: none; } nav.toc { display: none; }
+}
 </style>
 </head>
 <body>
@@ -73,7 +100,8 @@ def _table(
     for i, row in enumerate(rows):
         attr = f' class="{esc(cls[i])}"' if i < len(cls) and cls[i] else ""
         body.append(f"<tr{attr}>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f'<div class="scroll">{table}</div>'
 
 
 def _ev(refs: Iterable[Mapping[str, Any]]) -> str:
@@ -86,7 +114,7 @@ def _ev(refs: Iterable[Mapping[str, Any]]) -> str:
     return ", ".join(out)
 
 
-def _quotes(refs: Sequence[Mapping[str, Any]]) -> str:
+def _quotes(refs: Sequence[Mapping[str, Any]], anchor: str = "") -> str:
     lines = []
     for e in refs:
         where = f"{e['file']}:{e['line']}"
@@ -100,7 +128,8 @@ def _quotes(refs: Sequence[Mapping[str, Any]]) -> str:
             problem = esc(e.get("problem") or "not read")
             line = f'{esc(where)}  <span class="missing">({problem})</span>'
         lines.append(line)
-    return "<pre>" + "\n".join(lines) + "</pre>"
+    attr = f' id="{esc(anchor)}"' if anchor else ""
+    return f"<pre{attr}>" + "\n".join(lines) + "</pre>"
 
 
 def render_html(report: Report, *, figures: Mapping[str, bytes] | None = None) -> str:
@@ -116,16 +145,21 @@ def render_html(report: Report, *, figures: Mapping[str, bytes] | None = None) -
     counts = ", ".join(
         f'<span class="sev {sev}">{n} {sev}</span>' for sev, n in report.severity_counts.items()
     )
+    toc = "".join(f'<li><a href="#{a}">{esc(t)}</a></li>' for a, t in SECTIONS)
+    figs = dict(figures or {})
     body = [
-        "<h2>Summary</h2>",
-        f'<p class="summary">{" ".join(esc(s) for s in report.summary)}</p>',
+        f'<nav class="toc"><b>Contents:</b> <ul style="display:inline;padding:0">{toc}</ul></nav>',
+        '<h2 id="summary">Summary</h2>',
+        f'<p class="summary">{" ".join(esc(localize(s, tz)) for s in report.summary)}</p>',
         f"<p>Findings: {counts}; {len(report.gaps)} root-cause gap(s).</p>",
+        _findings_table(report),
         _impact(report),
+        _figures(figs, figure_slots(figs)["impact"]),
         _chain(report),
         _timeline(report),
+        _figures(figs, figure_slots(figs)["timeline"]),
         _gaps(report),
         _findings(report),
-        _figures(figures),
         _inventory(report),
         _parameters(report),
     ]
@@ -177,18 +211,37 @@ def _impact(report: Report) -> str:
         "Failed / total queries",
         "Cause → first failure",
     ]
-    return "<h3>Impact</h3>" + _table(headers, rows)
+    return '<h3 id="impact">Impact</h3>' + _table(headers, rows)
+
+
+def _findings_table(report: Report) -> str:
+    """One row per finding, most severe first, each linking to its section."""
+    if not report.findings:
+        return ""
+    rows = [
+        [
+            f'<a href="#{finding_anchor(f["id"])}">{i}</a>',
+            f'<span class="sev {esc(f["severity"])}">{esc(f["severity"])}</span>',
+            f"<code>{esc(f['rule'])}</code>",
+            esc(f["start_local"]),
+            esc(f["endpoint"] or f["host"]),
+            esc(localize(f["summary"], report.tz)),
+        ]
+        for i, f in enumerate(report.findings, 1)
+    ]
+    headers = ["#", "Severity", "Rule", f"Start ({esc(report.tz)})", "Endpoint or host", "Summary"]
+    return '<h3 id="findings-at-a-glance">Findings at a glance</h3>' + _table(headers, rows)
 
 
 def _chain(report: Report) -> str:
     if not report.chain:
         return ""
-    items = "".join(f"<li>{esc(s)}</li>" for s in report.chain)
-    return f"<h3>Root-cause chain</h3><ol>{items}</ol>"
+    items = "".join(f"<li>{esc(localize(s, report.tz))}</li>" for s in report.chain)
+    return f'<h3 id="root-cause-chain">Root-cause chain</h3><ol>{items}</ol>'
 
 
 def _timeline(report: Report) -> str:
-    out = ["<h2>Timeline</h2>"]
+    out = ['<h2 id="timeline">Timeline</h2>']
     if not report.timeline:
         return out[0] + "<p>No key events: the findings name no incident.</p>"
     phases = "; ".join(
@@ -197,17 +250,25 @@ def _timeline(report: Report) -> str:
         for p in report.phases
     )
     out.append(f"<p>Phases: {phases}.</p>")
-    rows = [
-        [
-            esc(r["time"]),
-            esc(r["since_trigger"]),
-            esc(r["phase"]),
-            esc(r["host"]),
-            esc(r["sentence"]),
-            _ev(r["evidence"]),
-        ]
-        for r in report.timeline
-    ]
+    targets = evidence_targets(report.findings)
+    shown = {f["id"] for f in report.findings}
+    rows = []
+    for r in report.timeline:
+        own = r["finding_id"] if r.get("finding_id") in shown else None
+        links = [(e, evidence_link(e, targets, own, block=True)) for e in r["evidence"]]
+        rows.append(
+            [
+                esc(r["time"]),
+                esc(r["since_trigger"]),
+                esc(r["phase"]),
+                esc(r["host"]),
+                esc(localize(r["sentence"], report.tz)),
+                ", ".join(
+                    f'<a href="#{esc(target)}">{_ev([e])}</a>' if target else _ev([e])
+                    for e, target in links
+                ),
+            ]
+        )
     classes = [r["phase"].replace(" ", "-") for r in report.timeline]
     out.append(
         _table(
@@ -233,27 +294,36 @@ def _t(value: Any) -> Any:
 
 
 def _gaps(report: Report) -> str:
+    head = '<h2 id="root-cause-gaps">Root-cause gaps</h2>'
     if not report.gaps:
-        return "<h2>Root-cause gaps</h2><p>None found.</p>"
+        return head + "<p>None found.</p>"
+    unexplained, explained = ordered_gaps(report.gaps)
     items = []
-    for g in report.gaps:
+    for g in unexplained:
         item = (
             f"<li><b>{esc(g['kind'].replace('_', ' '))}</b> ({esc(g['importance'])}): "
-            f"{esc(g['statement'])}"
+            f"{esc(localize(g['statement'], report.tz))}"
         )
         if g["missing"]:
-            item += f'<br><span class="missing">Missing: {esc(g["missing"])}.</span>'
+            missing = esc(localize(g["missing"], report.tz))
+            item += f'<br><span class="missing">Missing: {missing}.</span>'
         if g["evidence"]:
             item += f'<br><span class="note">Evidence: {_ev(g["evidence"])}</span>'
         items.append(item + "</li>")
-    return (
-        "<h2>Root-cause gaps</h2><p>What the logs cannot explain, and the evidence that "
-        f"would.</p><ol>{''.join(items)}</ol>"
-    )
+    out = [head]
+    if items:
+        out.append(
+            "<p>What the logs cannot explain, most unexplained first, and the evidence "
+            f"that would.</p><ol>{''.join(items)}</ol>"
+        )
+    if explained:
+        lines = "".join(f"<li>{esc(explained_line(g))}</li>" for g in explained)
+        out.append(f'<p>Fully explained:</p><ul class="note">{lines}</ul>')
+    return "".join(out)
 
 
 def _findings(report: Report) -> str:
-    out = ["<h2>Findings</h2>"]
+    out = ['<h2 id="findings">Findings</h2>']
     if not report.findings:
         return out[0] + "<p>None.</p>"
     n = 0
@@ -276,7 +346,7 @@ def _findings(report: Report) -> str:
             part = [
                 f'<div class="finding" id="f-{esc(f["id"])}">',
                 f'<h4>{n}. <span class="sev {esc(sev)}">{esc(sev)}</span> '
-                f"<code>{esc(f['rule'])}</code>: {esc(f['summary'])}</h4>",
+                f"<code>{esc(f['rule'])}</code>: {esc(localize(f['summary'], report.tz))}</h4>",
                 f"<table>{rows}</table>",
             ]
             proof = f.get("proof")
@@ -298,7 +368,8 @@ def _findings(report: Report) -> str:
                 label = f"Evidence ({f['evidence_total']} line(s)" + (
                     f", the first {len(f['evidence'])} quoted" if more > 0 else ""
                 )
-                part.append(f"<p><b>{esc(label)}):</b></p>{_quotes(f['evidence'])}")
+                quotes = _quotes(f["evidence"], evidence_anchor(f["id"]))
+                part.append(f"<p><b>{esc(label)}):</b></p>{quotes}")
             part.append("</div>")
             out.append("".join(part))
     return "".join(out)
@@ -311,11 +382,12 @@ CAPTIONS = {
 }
 
 
-def _figures(figures: Mapping[str, bytes] | None) -> str:
-    if not figures:
-        return ""
-    out = ["<h2>Figures</h2>"]
-    for name, png in figures.items():
+def _figures(figures: Mapping[str, bytes], names: Iterable[str]) -> str:
+    out = []
+    for name in names:
+        png = figures.get(name)
+        if png is None:
+            continue
         data = base64.b64encode(png).decode("ascii")
         out.append(
             f'<figure><img alt="{esc(name)}" src="data:image/png;base64,{data}">'
@@ -339,7 +411,7 @@ def _inventory(report: Report) -> str:
     ]
     roots = ", ".join(f"<code>{esc(r)}</code>" for r in report.parameters.get("roots", []))
     return (
-        "<h2>Inputs (chain of custody)</h2>"
+        '<h2 id="inputs-chain-of-custody">Inputs (chain of custody)</h2>'
         f"<p>{len(report.inventory)} file(s) from {roots or 'no directory'}; "
         f"{esc(report.quarantined)} line(s) quarantined. Per file: lines = loaded + "
         "quarantined.</p>"
@@ -355,4 +427,6 @@ def _parameters(report: Report) -> str:
     for rule, values in params.get("rules", {}).items():
         rows += [[f"{esc(rule)}.{esc(k)}", esc(v)] for k, v in values.items()]
     rows += [[f"{esc(k)} version", esc(v)] for k, v in report.versions.items()]
-    return "<h2>Parameters and versions</h2>" + _table(["Parameter", "Value"], rows)
+    return '<h2 id="parameters-and-versions">Parameters and versions</h2>' + _table(
+        ["Parameter", "Value"], rows
+    )

@@ -14,6 +14,16 @@ from typing import Any
 from . import timefmt
 from .findings import SEVERITIES
 from .model import Report
+from .navigation import (
+    SECTIONS,
+    evidence_link,
+    evidence_targets,
+    explained_line,
+    figure_slots,
+    finding_anchor,
+    localize,
+    ordered_gaps,
+)
 
 _MD_SPECIAL = re.compile(r"([\\`*\[\]|])")
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
@@ -73,9 +83,17 @@ def _quote_block(refs: Sequence[Mapping[str, Any]]) -> str:
     return fenced(lines)
 
 
+CAPTIONS = {
+    "swimlane": "Plans, applies, stalls and clean-ups per host",
+    "generations": "Effective generation per affected endpoint (shaded: empty)",
+    "dns_ratio": "DNS failure ratio per minute per endpoint",
+}
+
+
 def render_markdown(report: Report, *, figures: Mapping[str, str] | None = None) -> str:
     """The whole report; ``figures`` maps a figure name to its (relative) image path."""
     tz = report.tz
+    figures = dict(figures or {})
     out: list[str] = [f"# {md(report.title)}", ""]
     trigger = timefmt.local(report.trigger, tz) if report.trigger else "not established"
     out += [
@@ -83,35 +101,58 @@ def render_markdown(report: Report, *, figures: Mapping[str, str] | None = None)
         f"{md(report.versions.get('analyzer', ''))} from the case {code(report.case)}. "
         f"Times are shown in {md(tz)}; the trigger is at {md(trigger)}.",
         "",
+        "**Contents:** " + " · ".join(f"[{title}](#{anchor})" for anchor, title in SECTIONS),
+        "",
         "## Summary",
         "",
-        " ".join(md(s) for s in report.summary),
+        " ".join(md(localize(s, tz)) for s in report.summary),
         "",
         "**Findings:** "
         + ", ".join(f"{n} {sev}" for sev, n in report.severity_counts.items())
         + f"; {len(report.gaps)} root-cause gap(s).",
         "",
     ]
+    out += _findings_table(report)
     out += _impact(report)
+    out += _figures(figures, figure_slots(figures)["impact"])
     if report.chain:
         out += ["### Root-cause chain", ""]
-        out += [f"{i}. {md(s)}" for i, s in enumerate(report.chain, 1)]
+        out += [f"{i}. {md(localize(s, tz))}" for i, s in enumerate(report.chain, 1)]
         out.append("")
     out += _timeline(report)
+    out += _figures(figures, figure_slots(figures)["timeline"])
     out += _gaps(report)
     out += _findings(report)
-    if figures:
-        out += ["## Figures", ""]
-        captions = {
-            "swimlane": "Plans, applies, stalls and clean-ups per host",
-            "generations": "Effective generation per affected endpoint (shaded: empty)",
-            "dns_ratio": "DNS failure ratio per minute per endpoint",
-        }
-        for name, path in figures.items():
-            out += [f"![{md(captions.get(name, name))}]({path})", ""]
     out += _inventory(report)
     out += _parameters(report)
     return "\n".join(out).rstrip() + "\n"
+
+
+def _figures(figures: Mapping[str, str], names: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        if name in figures:
+            out += [f"![{md(CAPTIONS.get(name, name))}]({figures[name]})", ""]
+    return out
+
+
+def _findings_table(report: Report) -> list[str]:
+    """One row per finding, most severe first, each linking to its section."""
+    if not report.findings:
+        return []
+    rows = [
+        [
+            f"[{i}](#{finding_anchor(f['id'])})",
+            f["severity"],
+            code(f["rule"]),
+            md(f["start_local"]),
+            md(f["endpoint"] or f["host"]),
+            md(localize(f["summary"], report.tz)),
+        ]
+        for i, f in enumerate(report.findings, 1)
+    ]
+    headers = ["#", "Severity", "Rule", f"Start ({md(report.tz)})", "Endpoint or host", "Summary"]
+    return ["### Findings at a glance", "", table(headers, rows), ""]
 
 
 def _impact(report: Report) -> list[str]:
@@ -176,17 +217,26 @@ def _timeline(report: Report) -> list[str]:
             + "."
         )
         out.append("")
-    rows = [
-        [
-            md(r["time"]),
-            md(r["since_trigger"]),
-            md(r["phase"]),
-            md(r["host"]),
-            md(r["sentence"]),
-            _ev(r["evidence"]),
-        ]
-        for r in report.timeline
-    ]
+    targets = evidence_targets(report.findings)
+    shown = {f["id"] for f in report.findings}
+    rows = []
+    for r in report.timeline:
+        own = r["finding_id"] if r.get("finding_id") in shown else None
+        links = []
+        for e in r["evidence"]:
+            where = code(f"{e['file']}:{e['line']}")
+            target = evidence_link(e, targets, own, block=False)
+            links.append(f"[{where}](#{target})" if target else where)
+        rows.append(
+            [
+                md(r["time"]),
+                md(r["since_trigger"]),
+                md(r["phase"]),
+                md(r["host"]),
+                md(localize(r["sentence"], report.tz)),
+                ", ".join(links),
+            ]
+        )
     out += [
         table(
             [
@@ -214,14 +264,23 @@ def _gaps(report: Report) -> list[str]:
     out = ["## Root-cause gaps", ""]
     if not report.gaps:
         return [*out, "None found: every key event is explained by the logs at hand.", ""]
-    out += ["What the logs cannot explain, and the evidence that would.", ""]
-    for i, g in enumerate(report.gaps, 1):
+    unexplained, explained = ordered_gaps(report.gaps)
+    if unexplained:
+        out += [
+            "What the logs cannot explain, most unexplained first, and the evidence that would.",
+            "",
+        ]
+    for i, g in enumerate(unexplained, 1):
         kind = md(g["kind"].replace("_", " "))
-        out.append(f"{i}. **{kind}** ({md(g['importance'])}): {md(g['statement'])}")
+        statement = md(localize(g["statement"], report.tz))
+        out.append(f"{i}. **{kind}** ({md(g['importance'])}): {statement}")
         if g["missing"]:
-            out.append(f"   - Missing: {md(g['missing'])}.")
+            out.append(f"   - Missing: {md(localize(g['missing'], report.tz))}.")
         if g["evidence"]:
             out.append(f"   - Evidence: {_ev(g['evidence'])}")
+    if explained:
+        out += ["", "Fully explained:", ""]
+        out += [f"- {md(explained_line(g))}" for g in explained]
     out.append("")
     return out
 
@@ -238,7 +297,9 @@ def _findings(report: Report) -> list[str]:
         out += [f"### {sev.capitalize()} ({len(group)})", ""]
         for f in group:
             n += 1
-            out += [f"#### {n}. {code(f['rule'])}: {md(f['summary'] or '')}", ""]
+            summary = md(localize(f["summary"] or "", report.tz))
+            out += [f'<a id="{finding_anchor(f["id"])}"></a>', ""]
+            out += [f"#### {n}. {code(f['rule'])}: {summary}", ""]
             when = md(f["start_local"]) + (f" → {md(f['end_local'])}" if f["end"] else "")
             facts = [
                 ("When", when),

@@ -331,6 +331,7 @@ def build_timeline(
         impact = con.sql(_IMPACT_SQL.format(F=F), params=[dns_tolerance_s]).pl()
     trigger = _trigger(found, raw)
     events = _events_frame(raw, trigger, tz, {r["endpoint"]: r for r in impact.to_dicts()})
+    events = _with_serious_findings(events, found, trigger, tz)
     return Timeline(
         events=events,
         impact=impact,
@@ -338,6 +339,63 @@ def build_timeline(
         trigger=trigger,
         tz=tz,
         chain=_chain(events),
+    )
+
+
+def _with_serious_findings(
+    events: pl.DataFrame, found: list[Finding], trigger: dt.datetime | None, tz: str
+) -> pl.DataFrame:
+    """Every critical or high finding has an event: those no key event stands for (one
+    of the same finding, or at the same instant on the same endpoint and generation),
+    such as a stale update the freshness check refused or a rule of the user's, get one
+    of kind ``finding`` at their start, saying what the finding says."""
+    from .navigation import localize
+
+    told = set(events["finding_id"].drop_nulls().to_list())
+    told_at = {(r["ts"], r["endpoint"], r["generation"]) for r in events.iter_rows(named=True)}
+    rows = []
+    for f in found:
+        if f["start"] is None or f["severity"] not in ("critical", "high"):
+            continue
+        at = (f["start"].replace(microsecond=f["start"].microsecond // 1000 * 1000), f["endpoint"])
+        if f["id"] in told or (*at, f["generation"]) in told_at:
+            continue
+        since = (f["start"] - trigger).total_seconds() if trigger is not None else None
+        refused = f["rule"] == "stale_plan_check" and f["details"].get("update_status") == "error"
+        sentence = localize(f["summary"] or f["rule"], tz)
+        phase = "trigger" if since is None or since <= 0 else "impact"
+        if refused:
+            d = f["details"]
+            sentence = (
+                f"{f['host']} tries to update {f['endpoint']} with generation {f['generation']}, "
+                f"checked {timefmt.duration(d.get('check_age_s'))} earlier, but "
+                f"{d.get('newer_host') or 'another Enactor'} had already set it to generation "
+                f"{d.get('newer_generation')}: the update is refused; the freshness check at "
+                "update time caught the stale plan."
+            )
+            phase = "detection and mitigation"
+        rows.append(
+            {
+                "ts": f["start"],
+                "time": timefmt.local(f["start"], tz),
+                "since_trigger_s": since,
+                "since_trigger": timefmt.offset(since),
+                "phase": phase,
+                "kind": "finding",
+                "host": f["host"],
+                "endpoint": f["endpoint"],
+                "generation": f["generation"],
+                "sentence": sentence,
+                "evidence": f["evidence"][:3],
+                "rule": f["rule"],
+                "finding_id": f["id"],
+                "facts": json.dumps({"severity": f["severity"], "refused": refused}),
+            }
+        )
+    if not rows:
+        return events
+    return pl.concat([events, pl.DataFrame(rows, schema=EVENT_SCHEMA)]).sort(
+        "ts", maintain_order=True
     )
 
 
