@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from string import Template
 from typing import Any
@@ -51,7 +52,7 @@ tr.detection-and-mitigation td:first-child { border-left: 4px solid #4393c3; }
 tr.recovery td:first-child { border-left: 4px solid #1b7837; }
 code, pre { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 pre { background: #f6f8fa; padding: .6em; white-space: pre-wrap; overflow-wrap: anywhere; }
-.scroll { overflow-x: auto; } td { overflow-wrap: anywhere; }
+.scroll { overflow-x: auto; } td { overflow-wrap: break-word; } .sev { white-space: nowrap; }
 nav.toc { background: #f6f8fa; padding: .4em 1em; } nav.toc li { display: inline; }
 nav.toc li + li::before { content: " · "; color: #888; }
 a { color: #1f5fa8; } h2[id], h3[id], .finding, pre[id] { scroll-margin-top: .5em; }
@@ -64,8 +65,12 @@ figure img { max-width: 100%; border: 1px solid #eee; } figcaption { color: #555
 ol.proof { margin-top: .2em; } .finding { margin-bottom: 1.6em; }
 @media (max-width: 700px) {
   body { font-size: 14px; margin: 1em auto; padding: 0 .6em; }
-  table { font-size: .85em; } th, td { padding: .2em .3em; }
   pre { font-size: 11px; }
+  /* a phone shows each row as a card: one labelled line per cell */
+  .scroll table, .scroll tbody, .scroll tr, .scroll td { display: block; width: auto; }
+  .scroll thead { display: none; } .scroll tr { border: 1px solid #ddd; margin-bottom: .6em; }
+  .scroll td { border: none; border-top: 1px solid #eee; overflow-wrap: anywhere; }
+  .scroll td[data-label]::before { content: attr(data-label) ": "; font-weight: 600; }
 }
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
@@ -95,11 +100,15 @@ def _table(
     headers: Sequence[str], rows: Iterable[Sequence[str]], classes: Iterable[str] = ()
 ) -> str:
     head = "".join(f"<th>{h}</th>" for h in headers)
+    labels = [esc(html.unescape(re.sub(r"<[^>]*>", "", h))) for h in headers]
     cls = list(classes)
     body = []
     for i, row in enumerate(rows):
         attr = f' class="{esc(cls[i])}"' if i < len(cls) and cls[i] else ""
-        body.append(f"<tr{attr}>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>")
+        cells = "".join(
+            f'<td data-label="{label}">{c}</td>' for label, c in zip(labels, row, strict=True)
+        )
+        body.append(f"<tr{attr}>{cells}</tr>")
     table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     return f'<div class="scroll">{table}</div>'
 
