@@ -12,6 +12,7 @@ import click
 
 from .. import __version__
 from ..export import findings_sarif
+from ..report.navigation import localize
 from ..rules import SEVERITIES, SEVERITY_RANK, Findings, load_rules, rules_markdown
 from ..rules.params import merge, parse_assignments, read_config
 from ..timewindow import parse_window
@@ -45,7 +46,8 @@ def _local(value: dt.datetime | None, zone: ZoneInfo) -> str:
 
 
 def print_findings(found: Findings, fmt: str, zone: ZoneInfo, rules: dict[str, Any]) -> None:
-    """The findings on stdout: a table (times in ``zone``), JSON, CSV or SARIF."""
+    """The findings on stdout: a table (times in ``zone``, in the summaries too), JSON,
+    CSV or SARIF (UTC)."""
     if fmt == "json":
         click.echo(found.to_json())
         return
@@ -68,7 +70,7 @@ def print_findings(found: Findings, fmt: str, zone: ZoneInfo, rules: dict[str, A
             r["endpoint"],
             r["generation"],
             r["host"],
-            r["summary"],
+            localize(r["summary"], zone.key),
         ]
         for r in found.df.iter_rows(named=True)
     ]

@@ -10,6 +10,7 @@ import click
 
 from ..errors import InputError
 from ..export import TIMELINE_FIELDS, timeline_rows, to_jsonl
+from ..report.navigation import localize
 from ..report.proofs import prove
 from ..report.timefmt import local, zone
 from .common import existing_case, handle_errors
@@ -68,7 +69,7 @@ def explain(finding_id: str, path: Path | None, db: Path | None, tz: str, around
     end = dt.datetime.fromisoformat(f["end"].replace("Z", "+00:00")) if f["end"] else start
     echo = click.echo
     echo(f"{f['id']}  {f['severity']}  {f['rule']}")
-    echo(f"  {f['summary']}")
+    echo(f"  {localize(f['summary'], tz)}")
     when = local(start, tz) + (f" to {local(end, tz)}" if f["end"] else "")
     echo(f"  when: {when}")
     for key in ("endpoint", "generation", "host"):

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -184,3 +185,11 @@ def test_findings_as_csv_with_ids(runner, sample_db, sample_records):
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     assert [r["id"] for r in rows] == [f["id"] for f in sample_records]
     assert json.loads(rows[0]["evidence"]) == sample_records[0]["evidence"]
+
+
+def test_table_times_are_in_the_chosen_zone(runner, sample_db, sample_records):
+    args = ["detect", str(sample_db), "--fail-on", "none", "--tz", "America/Los_Angeles"]
+    table = runner.invoke(main, args).stdout
+    assert any("Z" in (r["summary"] or "") and "T" in r["summary"] for r in sample_records)
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", table)
+    assert "PDT" in table and "-07:00" in table
