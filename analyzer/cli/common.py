@@ -71,6 +71,17 @@ def db_option(func: F) -> F:
     )(func)
 
 
+def case_options(func: F) -> F:
+    """PATH (optional) and --db naming an existing case: a case database or a log
+    directory (the case ``ingest``/``detect`` of that directory made)."""
+    func = click.option(
+        "--db",
+        type=click.Path(path_type=Path),
+        help="The case: a case database or a log directory (instead of PATH).",
+    )(func)
+    return click.argument("path", required=False, type=click.Path(path_type=Path))(func)
+
+
 def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
     return click.option(
         "--format",

@@ -13,26 +13,15 @@ from ..export import TIMELINE_FIELDS, timeline_rows, to_jsonl
 from ..report.navigation import localize
 from ..report.proofs import prove
 from ..report.timefmt import local, zone
-from .common import existing_case, handle_errors
+from .common import case_options, existing_case, handle_errors
 from .output import emit, render_csv
-
-_case_options = [
-    click.argument("path", type=click.Path(path_type=Path), required=False),
-    click.option(
-        "--db",
-        type=click.Path(path_type=Path),
-        help="The case: a case database or a log directory (instead of PATH).",
-    ),
-    click.option(
-        "--tz", default="UTC", show_default=True, metavar="ZONE", help="Zone of the times shown."
-    ),
-]
 
 
 def _with_case_options(func):  # type: ignore[no-untyped-def]
-    for opt in reversed(_case_options):
-        func = opt(func)
-    return func
+    func = click.option(
+        "--tz", default="UTC", show_default=True, metavar="ZONE", help="Zone of the times shown."
+    )(func)
+    return case_options(func)
 
 
 @click.command()

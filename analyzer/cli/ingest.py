@@ -8,7 +8,15 @@ import click
 
 from ..case import Case, default_case_path, open_case
 from ..ingest.pipeline import FileResult
-from .common import CliError, db_option, existing_case, format_option, handle_errors, tz_options
+from .common import (
+    CliError,
+    case_options,
+    db_option,
+    existing_case,
+    format_option,
+    handle_errors,
+    tz_options,
+)
 from .output import emit, to_json
 from .progress import Progress
 
@@ -87,12 +95,7 @@ def ingest(
 
 
 @click.command()
-@click.argument("path", required=False, type=click.Path(path_type=Path))
-@click.option(
-    "--db",
-    type=click.Path(path_type=Path),
-    help="The case: a case database or a log directory (instead of PATH).",
-)
+@case_options
 @format_option("table", "json")
 @handle_errors
 def quarantine(path: Path | None, db: Path | None, fmt: str) -> None:

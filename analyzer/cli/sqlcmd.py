@@ -12,20 +12,11 @@ import duckdb
 from .. import schema as canonical
 from ..errors import InputError
 from ..timewindow import parse_window, restrict_to_window
-from .common import existing_case, format_option, handle_errors
+from .common import case_options, existing_case, format_option, handle_errors
 from .output import emit, to_json
 
 TABLE_LIMIT = 40
 """Rows a table shows by default (``--limit`` changes it; CSV and JSON show all)."""
-
-_case_options = [
-    click.argument("path", required=False, type=click.Path(path_type=Path)),
-    click.option(
-        "--db",
-        type=click.Path(path_type=Path),
-        help="The case: a case database or a log directory (instead of PATH).",
-    ),
-]
 
 
 def _run(con: duckdb.DuckDBPyConnection, statement: Any, limit: int | None) -> tuple[Any, int]:
@@ -46,8 +37,7 @@ def _run(con: duckdb.DuckDBPyConnection, statement: Any, limit: int | None) -> t
 
 @click.command()
 @click.argument("query")
-@_case_options[0]
-@_case_options[1]
+@case_options
 @format_option("table", "csv", "json")
 @click.option(
     "--limit",
@@ -108,8 +98,7 @@ def sql(
 
 
 @click.command("schema")
-@_case_options[0]
-@_case_options[1]
+@case_options
 @click.argument("table", required=False)
 @format_option("table", "json")
 @handle_errors

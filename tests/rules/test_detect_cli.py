@@ -39,8 +39,8 @@ def test_json_is_only_the_array_and_high_findings_exit_1(tmp_path: Path) -> None
     rules = {f["rule"] for f in found}
     assert {"cleanup_deleted_live_plan", "endpoint_empty", "blocked_updates"} <= rules
     for f in found:
-        assert list(f)[:10] == [
-            "rule", "severity", "start", "end", "endpoint", "generation", "host", "summary",
+        assert list(f)[:11] == [
+            "id", "rule", "severity", "start", "end", "endpoint", "generation", "host", "summary",
             "details", "evidence",
         ]  # fmt: skip
         assert f["start"].endswith("Z")
@@ -140,13 +140,13 @@ def test_table_in_a_chosen_zone_and_csv(race_db: Path) -> None:
     )
     assert code == 1
     assert out.splitlines()[0].split() == [
-        "severity", "rule", "start", "end", "endpoint", "gen", "host", "summary"
+        "id", "severity", "rule", "start", "end", "endpoint", "gen", "host", "summary"
     ]  # fmt: skip
     assert "2025-10-19 23:40:29.200-07:00" in out
     assert "enactor/dns-enactor-use1-az1.log:13" in out
     code, out, _ = run("detect", str(race_db), "--rule", "endpoint_empty", "--format", "csv")
     lines = out.splitlines()
-    assert lines[0] == "rule,severity,start,end,endpoint,generation,host,summary,details,evidence"
+    assert lines[0] == "id,rule,severity,start,end,endpoint,generation,host,summary,details,evidence"
     assert len(lines) == 3 and ",2025-10-20T06:40:29.200Z," in lines[1]
 
 
