@@ -49,7 +49,7 @@ def _cell(value: Any, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-SEVERITY_COLOURS = {
+SEVERITY_COLOURS: dict[str, dict[str, Any]] = {
     "critical": {"fg": "red", "bold": True},
     "high": {"fg": "red"},
     "medium": {"fg": "yellow"},
@@ -105,14 +105,14 @@ def render_table(
     cells = [[fit(v, w) for v, w in zip(r, widths, strict=True)] for r in cells]
     sev = list(columns).index("severity") if colour and "severity" in columns else None
 
-    def line(values: Sequence[str]) -> str:
+    def line(values: Sequence[str], styled: bool = True) -> str:
         parts = [v.ljust(w) for v, w in zip(values, widths, strict=True)]
-        if sev is not None and values is not header:
+        if sev is not None and styled:
             parts[sev] = click.style(parts[sev], **SEVERITY_COLOURS.get(values[sev], {}))
         return "  ".join(parts).rstrip()
 
     header = [fit(c, w) for c, w in zip(columns, widths, strict=True)]
-    lines = [line(header), "  ".join("-" * w for w in widths)]
+    lines = [line(header, styled=False), "  ".join("-" * w for w in widths)]
     lines += [line(r) for r in cells]
     return "\n".join(lines)
 
