@@ -26,7 +26,7 @@ from .common import (
     window_options,
 )
 from .ingest import ingest_summary, run_ingest
-from .output import colour_wanted, emit, fit, render_csv, render_table, terminal_width
+from .output import colour_wanted, echo_long, emit, fit, render_csv, render_table, terminal_width
 from .progress import Progress
 
 _TABLE_COLUMNS = ["id", "severity", "rule", "start", "end", "endpoint", "gen", "host", "summary"]
@@ -49,16 +49,16 @@ def print_findings(found: Findings, fmt: str, zone: ZoneInfo, rules: dict[str, A
     """The findings on stdout: a table (times in ``zone``, in the summaries too), JSON,
     CSV or SARIF (UTC)."""
     if fmt == "json":
-        click.echo(found.to_json())
+        echo_long(found.to_json())
         return
     if fmt == "sarif":
         sarif = findings_sarif(found.records(), rules, __version__)
-        click.echo(json.dumps(sarif, ensure_ascii=False, indent=2))
+        echo_long(json.dumps(sarif, ensure_ascii=False, indent=2))
         return
     if fmt == "csv":
         columns = found.df.columns
         rows = [[r[c] for c in columns] for r in found.records()]
-        click.echo(render_csv(columns, rows))
+        echo_long(render_csv(columns, rows))
         return
     rows = [
         [
@@ -75,7 +75,7 @@ def print_findings(found: Findings, fmt: str, zone: ZoneInfo, rules: dict[str, A
         for r in found.df.iter_rows(named=True)
     ]
     width = terminal_width()
-    click.echo(
+    echo_long(
         render_table(_TABLE_COLUMNS, rows, max_width=140, width=width, colour=colour_wanted())
     )
     for r in found.records():

@@ -135,12 +135,13 @@ def render_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return buf.getvalue().rstrip("\n")
 
 
-def echo_long(text: str, chunk: int = 1 << 16) -> None:
-    """Print ``text`` and a newline in pieces, so a reader that goes away (``| head``)
-    is noticed at once rather than after one huge write."""
-    for i in range(0, len(text), chunk):
-        click.echo(text[i : i + chunk], nl=False)
-    click.echo("")
+def echo_long(text: str, lines: int = 1000) -> None:
+    """Print ``text`` and a newline in pieces of whole lines (so colour codes are never
+    split), so a reader that goes away (``| head``) is noticed at once rather than
+    after one huge write."""
+    rows = text.split("\n")
+    for i in range(0, len(rows), lines):
+        click.echo("\n".join(rows[i : i + lines]))
 
 
 def emit(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> None:

@@ -13,7 +13,7 @@ from .. import schema as canonical
 from ..errors import InputError
 from ..timewindow import parse_window, restrict_to_window
 from .common import case_options, existing_case, format_option, handle_errors
-from .output import emit, to_json
+from .output import echo_long, emit, to_json
 
 TABLE_LIMIT = 40
 """Rows a table shows by default (``--limit`` changes it; CSV and JSON show all)."""
@@ -84,7 +84,7 @@ def sql(
             raise InputError("no SQL statement given")
         results = [_run(case.con, st, limit) for st in statements]
     if fmt == "json" and len(results) > 1:
-        click.echo(
+        echo_long(
             to_json([[dict(zip(c, r, strict=True)) for r in rows] for (c, rows), _ in results])
         )
     else:
