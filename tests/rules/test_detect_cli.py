@@ -146,7 +146,8 @@ def test_table_in_a_chosen_zone_and_csv(race_db: Path) -> None:
     assert "enactor/dns-enactor-use1-az1.log:13" in out
     code, out, _ = run("detect", str(race_db), "--rule", "endpoint_empty", "--format", "csv")
     lines = out.splitlines()
-    assert lines[0] == "id,rule,severity,start,end,endpoint,generation,host,summary,details,evidence"
+    header = "id,rule,severity,start,end,endpoint,generation,host,summary,details,evidence"
+    assert lines[0] == header
     assert len(lines) == 3 and ",2025-10-20T06:40:29.200Z," in lines[1]
 
 
