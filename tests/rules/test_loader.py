@@ -48,6 +48,11 @@ def test_builtin_parameters_and_their_defaults() -> None:
         "merge_gap_s": 120,
         "critical_ratio": 0.5,
         "min_failed": 1,
+        "discover": True,
+        "discover_min_failed": 20,
+        "discover_min_span_s": 120,
+        "discover_min_ratio": 0.5,
+        "discover_lookback_s": 900,
     }
 
 
