@@ -138,7 +138,9 @@ def main() -> None:
     assert found == [[OUTAGE, "critical"]], found
     r, w = statistics.median(raw), statistics.median(rule)
     print(f"raw engine aggregate: median {r:.2f} s ({min(raw):.2f}-{max(raw):.2f})")
-    print(f"dns_resolution_failure with discovery: median {w:.2f} s ({min(rule):.2f}-{max(rule):.2f})")
+    print(
+        f"dns_resolution_failure with discovery: median {w:.2f} s ({min(rule):.2f}-{max(rule):.2f})"
+    )
     print(f"ratio {w / r:.2f}x; found {found}")
 
 

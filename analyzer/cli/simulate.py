@@ -29,7 +29,7 @@ from .common import CliError, handle_errors
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same bytes.")
 @click.option("--design", type=click.Choice(DESIGNS), help="buggy, or a fixed design.")
 @click.option("--dns-lines", type=int, help="scale: exact number of DNS query lines.")
-@click.option("--hours", type=float, help="scale: hours of logs.")
+@click.option("--hours", type=float, help="scale, noisy-day: hours of logs.")
 @click.option("--endpoints", type=int, help="random, scale: number of endpoints.")
 @click.option("--enactors", type=int, help="random: number of Enactors.")
 @click.option("--keep", type=int, help="random: clean-up keep threshold (generations).")
@@ -46,7 +46,8 @@ def simulate(scenario: str, out: Path, seed: int, force: bool, **options: Any) -
     """Simulate SCENARIO and write its logs and ground truth to --out.
 
     Scenarios: dynamodb-2025-10-20 (the reconstruction in sample_logs/), random (faults
-    drawn from the seed; options force them) and scale (benchmark data). Prints a
+    drawn from the seed; options force them), scale (benchmark data) and noisy-day (a
+    healthy system with typo, blocked and random names in its DNS logs). Prints a
     one-line summary on stderr.
     """
     if out.is_dir() and not force and any(out.iterdir()):

@@ -24,6 +24,7 @@ from .config import (
     take_options,
     utc,
 )
+from .noisy import noisy_day
 from .scale import scale_config
 
 REGIONAL = "dynamodb.us-east-1.amazonaws.com"
@@ -244,6 +245,7 @@ SCENARIOS = {
     "dynamodb-2025-10-20": dynamodb_2025_10_20,
     "random": random_config,
     "scale": scale_config,
+    "noisy-day": noisy_day,
 }
 
 
