@@ -178,3 +178,13 @@ def existing_case(path: Path | None, db: Path | None, read_only: bool = True) ->
         raise CliError(f"no case database at {target}")
     _check_file(target, None)
     return open_case(target, read_only=read_only)
+
+
+def warn_unmentioned(found: Any) -> None:
+    """Warn on stderr about --endpoint names that no log of the case mentions."""
+    for name in getattr(found, "unmentioned", ()):
+        click.echo(
+            f"warning: --endpoint {name}: no log of the case mentions this name, so "
+            "nothing can be said about it (check the spelling)",
+            err=True,
+        )

@@ -23,6 +23,7 @@ from .common import (
     format_option,
     handle_errors,
     tz_options,
+    warn_unmentioned,
     window_options,
 )
 from .ingest import ingest_summary, run_ingest
@@ -192,6 +193,7 @@ def detect(
         finally:
             bar.close()
     found = found.touching(start, end)
+    warn_unmentioned(found)
     print_findings(found, fmt, zone, ruleset.rules)
     if not quiet:
         counts = ", ".join(f"{n} {s}" for s, n in found.counts().items() if n) or "none"

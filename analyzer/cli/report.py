@@ -17,7 +17,15 @@ from ..report.writer import make_report, parse_formats
 from ..rules import load_rules
 from ..rules.params import merge, normalise, parse_assignments, read_config, resolve
 from ..timewindow import parse_window
-from .common import CliError, case_for, db_option, handle_errors, tz_options, window_options
+from .common import (
+    CliError,
+    case_for,
+    db_option,
+    handle_errors,
+    tz_options,
+    warn_unmentioned,
+    window_options,
+)
 from .ingest import run_ingest
 from .progress import Progress
 
@@ -146,6 +154,7 @@ def report(
         bar = Progress(enabled=not quiet)
         try:
             found = case.findings(**kwargs, progress=bar.step("rules")).touching(start, end)
+            warn_unmentioned(found)
             rep, paths = make_report(
                 case,
                 found,

@@ -53,6 +53,8 @@ GAP_KINDS = (
     "order_uncertain",
     "missing_source",
     "no_dns_for_endpoint",
+    "no_control_plane",
+    "endpoint_not_in_logs",
 )
 
 
@@ -320,6 +322,7 @@ def find_gaps(
             lambda: _dns_gaps(con, F, opts, tz),
             lambda: _order_gaps(found, tz),
             lambda: _source_gaps(con, F),
+            lambda: _unmentioned_gaps(getattr(findings, "unmentioned", ())),
         ]
         for check in checks:
             rows.extend(check())
@@ -644,6 +647,8 @@ _SOURCE_TEXT = {
 
 def _source_gaps(con: duckdb.DuckDBPyConnection, F: str) -> list[dict[str, Any]]:
     counts = con.sql(_SOURCES_SQL).fetchall()[0]
+    if counts[3] and not any(counts[:3]):
+        return [_dns_only_gap(con, F)]
     rows = []
     for name, n in zip(("planner", "enactor", "operator", "dns"), counts, strict=True):
         if n:
@@ -677,3 +682,50 @@ def _source_gaps(con: duckdb.DuckDBPyConnection, F: str) -> list[dict[str, Any]]
                 }
             )
     return rows
+
+
+def _dns_only_gap(con: duckdb.DuckDBPyConnection, F: str) -> dict[str, Any]:
+    """DNS query logs alone: whatever failed, why it failed is not in the case."""
+    (windows,) = con.sql(
+        f"SELECT count(*) FROM {F} WHERE rule = 'dns_resolution_failure'"
+    ).fetchall()[0]
+    if windows:
+        statement = (
+            f"The case holds DNS query logs only: no control-plane evidence (no planner, "
+            f"Enactor or operator log). The cause of the {windows} DNS failure window(s) "
+            "found is a root-cause gap, not an absence of findings: the logs cannot show "
+            "what changed the names."
+        )
+    else:
+        statement = (
+            "The case holds DNS query logs only: no control-plane evidence (no planner, "
+            "Enactor or operator log). No outage shows in the queries, but the report "
+            "cannot say what the control plane did."
+        )
+    return {
+        "kind": "no_control_plane",
+        "importance": "high" if windows else "note",
+        "statement": statement,
+        "missing": "the control-plane logs (planner, Enactor, operator) of the same period",
+        "numbers": {"dns_failure_windows": windows},
+        "evidence": [],
+    }
+
+
+def _unmentioned_gaps(names: Iterable[str]) -> list[dict[str, Any]]:
+    """Names the user asked about (``--endpoint``) that no log mentions."""
+    return [
+        {
+            "kind": "endpoint_not_in_logs",
+            "importance": "note",
+            "endpoint": name,
+            "statement": (
+                f"{name} was selected (--endpoint) but no log of the case mentions it: "
+                "nothing can be said about it (no finding is not an all-clear)."
+            ),
+            "missing": f"logs that mention {name}, or the name as the logs spell it",
+            "numbers": {},
+            "evidence": [],
+        }
+        for name in names
+    ]

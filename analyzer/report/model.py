@@ -121,7 +121,7 @@ def build_report(
     opts = gap_options or GapOptions()
     found = normalize(findings)
     timeline = build_timeline(case, found, tz=tz, dns_tolerance_s=opts.dns_tolerance_s)
-    gaps = gap_records(find_gaps(case, found, options=opts, tz=tz))
+    gaps = gap_records(find_gaps(case, findings, options=opts, tz=tz))
     proofs = {p.finding_id: p.to_dict() for p in prove(case, found, tz=tz)}
     ordered = sorted(
         found,

@@ -103,8 +103,8 @@ def make_report(
     formats = parse_formats(formats)
     found = normalize(findings)
     step("story", 0, 3)
-    report = build_report(
-        case, found, tz=tz, gap_options=gap_options, now=now, rule_params=rule_params
+    report = build_report(  # the Findings themselves: they say which names no log mentions
+        case, findings, tz=tz, gap_options=gap_options, now=now, rule_params=rule_params
     )
     step("figures", 1, 3)
     pngs = figure_pngs(case, found, tz) if figures and formats != ("json",) else None

@@ -53,11 +53,14 @@ class Findings:
     ``df`` is a polars DataFrame with the stable ``id`` and the contract columns
     (``details`` as a JSON string); ``records()`` gives the contract's JSON objects
     (times as RFC 3339 UTC strings with ``Z``, ``details`` as a dict); ``to_json()``
-    the ``detect --format json`` output.
+    the ``detect --format json`` output. ``unmentioned``: the names the run was asked to
+    watch (``endpoints``) that no log of the case mentions: nothing can be said about
+    them, which is not "no finding".
     """
 
-    def __init__(self, df: pl.DataFrame):
+    def __init__(self, df: pl.DataFrame, unmentioned: tuple[str, ...] = ()):
         self.df = df
+        self.unmentioned = unmentioned
 
     @classmethod
     def from_frames(cls, frames: list[pl.DataFrame]) -> Findings:
@@ -104,7 +107,7 @@ class Findings:
         """Only the findings of ``severity`` or worse."""
         floor = SEVERITY_RANK[severity]
         keep = pl.col("severity").replace_strict(SEVERITY_RANK, default=-1) >= floor
-        return Findings(self.df.filter(keep))
+        return Findings(self.df.filter(keep), self.unmentioned)
 
     def touching(self, start: dt.datetime | None, end: dt.datetime | None) -> Findings:
         """Only the findings that touch [start, end] (None: unbounded on that side). A
@@ -117,7 +120,7 @@ class Findings:
             still_open = pl.col("end").is_null() & pl.col("rule").is_in(OPEN_WHEN_NULL_END)
             last = pl.coalesce("end", "start")
             keep &= still_open | last.is_null() | (last >= start)
-        return Findings(self.df.filter(keep))
+        return Findings(self.df.filter(keep), self.unmentioned)
 
     def get(self, finding_id: str) -> dict[str, Any] | None:
         """The record of the finding with this id (or a unique prefix of it), else None."""
@@ -125,4 +128,4 @@ class Findings:
         return hits[0] if len(hits) == 1 else None
 
     def rule(self, rule_id: str) -> Findings:
-        return Findings(self.df.filter(pl.col("rule") == rule_id))
+        return Findings(self.df.filter(pl.col("rule") == rule_id), self.unmentioned)

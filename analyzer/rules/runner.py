@@ -31,6 +31,22 @@ def prepare(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, endpoints: Iterabl
             raise sql_error(path, exc) from exc
 
 
+# The selected names that no table of the case mentions (in any role).
+_UNMENTIONED_SQL = """
+SELECT name FROM pf_selected_endpoints
+WHERE name NOT IN (SELECT qname FROM dns_queries)
+  AND name NOT IN (SELECT endpoint FROM plans)
+  AND name NOT IN (SELECT endpoint FROM enactor_events WHERE endpoint IS NOT NULL)
+  AND name NOT IN (SELECT endpoint FROM operator_actions WHERE endpoint IS NOT NULL)
+ORDER BY name
+"""
+
+
+def unmentioned_endpoints(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """The names selected by the last ``prepare`` that no log of the case mentions."""
+    return tuple(row[0] for row in con.execute(_UNMENTIONED_SQL).fetchall())
+
+
 def run_rules(
     con: duckdb.DuckDBPyConnection,
     ruleset: RuleSet,
@@ -71,4 +87,5 @@ def run_rules(
     if progress:
         progress("done", len(selected), len(selected))
     findings = Findings.from_frames(frames)
+    findings.unmentioned = unmentioned_endpoints(con)
     return findings.at_or_above(min_severity) if min_severity else findings
