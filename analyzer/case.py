@@ -74,6 +74,16 @@ class Case:
     def _create_schema(self) -> None:
         for table in schema.TABLES:
             self.con.execute(table.ddl())
+        have = set(
+            self.con.execute(
+                "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main' "
+                "AND database_name = current_database()"
+            ).fetchall()
+        )
+        for table in schema.TABLES:  # a case written before a column was added gains it
+            for column, ddl in table.added_columns_ddl():
+                if (table.name, column) not in have:
+                    self.con.execute(ddl)
         self.con.execute(
             "INSERT OR IGNORE INTO case_meta VALUES ('schema_version', ?), ('created_at', ?)",
             [str(schema.SCHEMA_VERSION), str(self.con.execute("SELECT now()").fetchall()[0][0])],

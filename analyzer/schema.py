@@ -34,6 +34,15 @@ class Table:
         cols = ",\n    ".join(f"{c.name} {c.type}" for c in self.columns)
         return f"CREATE TABLE IF NOT EXISTS {self.name} (\n    {cols}\n)"
 
+    def added_columns_ddl(self) -> list[tuple[str, str]]:
+        """(column, DDL adding it) for every nullable column: what a case written by an
+        earlier version may lack."""
+        return [
+            (c.name, f"ALTER TABLE {self.name} ADD COLUMN IF NOT EXISTS {c.name} {c.type}")
+            for c in self.columns
+            if "NOT NULL" not in c.type and "PRIMARY KEY" not in c.type
+        ]
+
 
 def _c(name: str, type_: str, doc: str = "") -> Column:
     return Column(name, type_, doc)
@@ -136,6 +145,12 @@ DNS_QUERIES = Table(
         _c("source_format", "VARCHAR NOT NULL", "route53_resolver, route53_public, zeek, ..."),
         _c("extra", "JSON", "fields the canonical columns do not hold"),
         *PROVENANCE,
+        _c(
+            "collected_at",
+            "TIMESTAMPTZ",
+            "when a collector (syslog, kubectl, Docker, a shipper) "
+            "recorded the line, when it wrote a time of its own beside the resolver's",
+        ),
     ),
 )
 

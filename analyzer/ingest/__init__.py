@@ -6,7 +6,18 @@ module with a ``SOURCE`` and one line here.
 
 from __future__ import annotations
 
-from . import bind, coredns, enactor, operator, planner, route53_public, route53_resolver, zeek
+from . import (
+    bind,
+    coredns,
+    dnsmasq,
+    enactor,
+    operator,
+    planner,
+    route53_public,
+    route53_resolver,
+    unbound,
+    zeek,
+)
 from .base import Source
 
 SOURCES: tuple[Source, ...] = (
@@ -18,6 +29,8 @@ SOURCES: tuple[Source, ...] = (
     zeek.SOURCE,
     bind.SOURCE,
     coredns.SOURCE,
+    dnsmasq.SOURCE,
+    unbound.SOURCE,
 )
 
 __all__ = ["SOURCES", "Source"]

@@ -35,6 +35,11 @@ MACROS = (
             WHEN ends_with(s, '.') AND NOT ends_with(s, '..') AND ascii(s) BETWEEN 33 AND 126
             THEN lower(substr(s, 1, length(s) - 1))
             ELSE rtrim(lower(trim(s)), '.') END""",
+    # An answer as every DNS source stores it: a single name (or address) without its
+    # trailing dot, like qname; text data (TXT, MX with its preference...) as logged.
+    """CREATE OR REPLACE TEMP MACRO pf_answer(s) AS
+       CASE WHEN ends_with(s, '.') AND NOT contains(s, ' ') AND length(s) > 1
+            THEN substr(s, 1, length(s) - 1) ELSE s END""",
     # The members of a JSON object whose keys are not in ``known``: what a source keeps
     # beyond its canonical columns.
     """CREATE OR REPLACE TEMP MACRO pf_json_rest(js, known) AS

@@ -3,7 +3,9 @@
 ``failed`` follows log-formats.md 4a: any rcode but NOERROR failed; a NOERROR answer
 failed when it holds no record of the queried type (NODATA, the outage's "empty DNS
 record"), so a CNAME chain that ends without an address failed too. ``ANY`` queries
-resolve with any record.
+resolve with any record. A query the DNS Firewall blocked (``firewall_rule_action``
+``BLOCK``, whatever answer it sent: NODATA, NXDOMAIN or an override record) failed
+for the client. Answers lose their trailing dot, like ``qname``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ _STRUCT = json.dumps(
         "account_id": "VARCHAR",
         "region": "VARCHAR",
         "srcids": "JSON",
+        "firewall_rule_action": "VARCHAR",
     }
 )
 # The fields AWS documents: those without a canonical column are not copied (they stay
@@ -85,9 +88,10 @@ SELECT line, reason,
     upper(r.query_type) AS qtype,
     r.query_class AS qclass,
     upper(r.rcode) AS rcode,
-    list_transform(r.answers, lambda a: a.Rdata) AS answers,
+    list_transform(r.answers, lambda a: pf_answer(a.Rdata)) AS answers,
     list_transform(r.answers, lambda a: a.Type) AS answer_types,
-    CASE WHEN r.rcode IS NULL THEN NULL
+    CASE WHEN r.firewall_rule_action = 'BLOCK' THEN true
+         WHEN r.rcode IS NULL THEN NULL
          WHEN upper(r.rcode) <> 'NOERROR' THEN true
          WHEN r.answers IS NULL THEN NULL
          WHEN upper(r.query_type) = 'ANY' THEN len(r.answers) = 0

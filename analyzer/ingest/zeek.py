@@ -14,7 +14,10 @@ when the query asked for A/AAAA, else a record of the type asked. So an A query
 whose answers are only names (a CNAME chain with no address) failed. With an rcode
 and no answers, the answer section was empty (NODATA when NOERROR), except when the
 reply was truncated (``TC``): the client retries over TCP, so ``failed`` is null. A
-query Zeek saw no reply to has no rcode: ``failed`` is null.
+query Zeek saw no reply to has no rcode: ``failed`` is null. A reply Zeek saw without its
+query has no ``qtype``: an address among the answers resolved, NOERROR with no answer
+did not (NODATA), names alone (a CNAME chain, or PTR data?) leave ``failed`` null.
+Zeek's ``*`` query type is ``ANY``.
 """
 
 from __future__ import annotations
@@ -86,13 +89,20 @@ def _ts_sql(s: str) -> str:
 
 
 def _failed_sql(rcode: str, qtype: str, answers: str, tc: str) -> str:
-    types = f"""list_transform({answers}, lambda a: CASE
-            WHEN regexp_full_match(a, '\\d{{1,3}}(\\.\\d{{1,3}}){{3}}') THEN 'A'
+    shape = """CASE
+            WHEN regexp_full_match(a, '\\d{1,3}(\\.\\d{1,3}){3}') THEN 'A'
             WHEN contains(a, ':') AND regexp_full_match(a, '[0-9A-Fa-f:.]+') THEN 'AAAA'
-            WHEN upper({qtype}) IN ('A', 'AAAA') THEN 'CNAME'
-            ELSE upper({qtype}) END)"""
+            END"""
+    types = f"""list_transform({answers}, lambda a: coalesce({shape},
+            CASE WHEN upper({qtype}) IN ('A', 'AAAA') THEN 'CNAME' ELSE upper({qtype}) END))"""
     failed = t.ANSWERS_FAILED_SQL.format(rcode=rcode, qtype=qtype, types=types)
+    # A reply seen without its query has no qtype: an address answer resolved, an empty
+    # answer section did not; names alone (a CNAME chain, or PTR/SRV data?) cannot tell.
+    reply_only = f"""CASE WHEN upper({rcode}) <> 'NOERROR' OR len({answers}) = 0 THEN true
+            WHEN list_bool_or(list_transform({answers}, lambda a: {shape} IS NOT NULL))
+            THEN false END"""
     return f"""CASE WHEN coalesce({tc}, false) AND len({answers}) = 0 THEN NULL
+                    WHEN {qtype} IS NULL AND {rcode} IS NOT NULL THEN {reply_only}
                     ELSE {failed} END"""
 
 
@@ -391,13 +401,15 @@ def load(ctx: LoadContext) -> tuple[int, int]:
         "SELECT count(*) FROM _staged WHERE reason IS NULL AND NOT header "
         "AND NOT regexp_full_match(ts_raw, '[0-9.]+') AND NOT pf_has_zone(ts_raw)"
     )
-    failed = _failed_sql("rcode", "qtype", "answers", "tc")
+    qtype = "CASE WHEN qtype = '*' THEN 'ANY' ELSE upper(qtype) END"
+    failed = _failed_sql("rcode", qtype, "answers", "tc")
     ctx.con.execute(
         f"""
         INSERT INTO dns_queries BY NAME
-        SELECT ts, pf_name(qname_raw) AS qname, upper(qtype) AS qtype,
+        SELECT ts, pf_name(qname_raw) AS qname, {qtype} AS qtype,
                coalesce({_CLASSES}[qclass], qclass) AS qclass, upper(rcode) AS rcode,
-               answers, {failed} AS failed, client,
+               list_transform(answers, lambda a: pf_answer(a)) AS answers,
+               {failed} AS failed, client,
                try_cast(client_port AS INTEGER) AS client_port, server,
                upper(transport) AS transport, 'zeek' AS source_format,
                extra, ? AS file, line
