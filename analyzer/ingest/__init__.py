@@ -13,9 +13,11 @@ from . import (
     enactor,
     operator,
     planner,
+    powerdns,
     route53_public,
     route53_resolver,
     unbound,
+    windows_dns,
     zeek,
 )
 from .base import Source
@@ -31,6 +33,8 @@ SOURCES: tuple[Source, ...] = (
     coredns.SOURCE,
     dnsmasq.SOURCE,
     unbound.SOURCE,
+    windows_dns.SOURCE,
+    powerdns.SOURCE,
 )
 
 __all__ = ["SOURCES", "Source"]
