@@ -11,11 +11,13 @@ from . import (
     coredns,
     dnsmasq,
     enactor,
+    gcp_dns,
     operator,
     planner,
     powerdns,
     route53_public,
     route53_resolver,
+    suricata,
     unbound,
     windows_dns,
     zeek,
@@ -35,6 +37,8 @@ SOURCES: tuple[Source, ...] = (
     unbound.SOURCE,
     windows_dns.SOURCE,
     powerdns.SOURCE,
+    gcp_dns.SOURCE,
+    suricata.SOURCE,
 )
 
 __all__ = ["SOURCES", "Source"]
