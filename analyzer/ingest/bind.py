@@ -21,13 +21,26 @@ import re
 from . import dns_text as t
 from .base import LoadContext, Source
 
+_BIND_TIME = r"\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d(?:\.\d+)?"
 _HEAD = (
-    r"^(?:([a-z][a-z-]*): )?"  # category (print-category)
+    r"^(?:(?:\S+ )+?\S+\[\d+\]: )?"  # a syslog header the prefix did not take (two hosts)
+    r"(?:([a-z][a-z-]*): )?"  # category (print-category)
+    rf"(?:({_BIND_TIME}) )?"  # BIND's own print-time behind a syslog prefix (Infoblox)
     r"(?:(info|notice|warning|error|critical|debug(?: \d+)?|dynamic): )?"  # print-severity
-    r"client (?:@(0x[0-9a-fA-F]+) )?(\S+)#(\d+)(?: \(([^)]*)\))?: "
-    r"(?:view ([^:]+): )?(.*)$"
+    r"client (?:@(0x[0-9a-fA-F]+) )?(\S+)#(\d+)(?: \(([^)]*)\))?:? "
+    r"(?:view ([^:]+): )?(?:(UDP|TCP): )?(.*)$"
 )
-_HEAD_FIELDS = ["category", "severity", "obj", "client", "port", "sig", "view", "rest"]
+_HEAD_FIELDS = ["category", "btime", "severity", "obj", "client", "port", "sig", "view",
+                "proto", "rest"]  # fmt: skip
+# Infoblox NIOS: the query and its response on one line, with the answer records.
+_RESPONSE = r"^query: (\S+) (\S+) (\S+) response: ([A-Z]+) ([-+]\S*)(?: (.*))?$"
+_RESPONSE_FIELDS = ["qname", "qclass", "qtype", "rcode", "flags", "records"]
+_RECORD = r'(\S+) (\d+) (\S+) (\S+) ((?:"[^"]*"|[^;"])*);'
+# Response policy zones: the client got the policy's answer, not the name's.
+_RPZ = r"rpz (\w+) ([\w-]+) rewrite (\S+?)(?:/([^/\s]+)/([^/\s]+))?(?: \[([^\]]+)\])? via (\S+)"
+_RPZ_FIELDS = ["trigger", "action", "qname", "qtype", "qclass", "qtype_", "via"]
+_REWRITE = r"^rewriting query name '([^']+)' to '([^']+)', type (\S+)"
+_CEF = r"CEF:\d+\|Infoblox\|NIOS\|[^|]*\|RPZ-[^|]*\|[^|]*\|[^|]*\|(.*)$"
 _QUERY = r"^query: (\S+) (\S+) (\S+) ([-+]\S*) \(([^)]*)\)(?: \[ECS ([^\]]*)\])?(.*)$"
 _QUERY_FIELDS = ["qname", "qclass", "qtype", "flags", "server", "ecs", "trailer"]
 _FAILED = r"^query failed \(([^)]+)\) for (\S+)/([^/\s]+)/([^/\s]+)(?: at (\S+))?"
@@ -40,8 +53,10 @@ _RCODES = ["FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "
            "NXRRSET", "NOTAUTH", "NOTZONE", "BADVERS"]  # fmt: skip
 
 _SNIFF = re.compile(
-    r"client (?:@0x[0-9a-fA-F]+ )?\S+#\d+(?: \([^)]*\))?: (?:view [^:]+: )?"
-    r"(?:query: \S+ \S+ \S+ [-+]|query failed \(|query (?:\(\w+\) )?'\S+' denied)"
+    r"client (?:@0x[0-9a-fA-F]+ )?\S+#\d+(?: \([^)]*\))?:? (?:view [^:]+: )?(?:(?:UDP|TCP): )?"
+    r"(?:query: \S+ \S+ \S+ (?:[-+]|response: )|query failed \(|query (?:\(\w+\) )?'\S+' denied"
+    r"|rpz \w+ [\w-]+ rewrite |rewriting query name )"
+    r"|CEF:\d+\|Infoblox\|NIOS\|[^|]*\|RPZ-"
 )
 
 _EXTRA = t.json_compact(
@@ -56,6 +71,11 @@ _EXTRA = t.json_compact(
         "error": "nullif(f.error, '')",
         "error_at": "nullif(f.at, '')",
         "acl": "nullif(d.acl, '')",
+        "rpz_action": "rpz_action",
+        "rpz_trigger": "nullif(z.trigger, '')",
+        "rpz_via": "nullif(z.via, '')",
+        "rewritten_to": "nullif(w.target, '')",
+        "response_flags": "nullif(r.flags, '')",
         "host": "nullif(p.host, '')",
         "program": t.program_sql(),
         "pid": t.pid_sql(),
@@ -72,47 +92,90 @@ def _extract(expr: str, pattern: str, fields: list[str]) -> str:
     return f"regexp_extract({expr}, {t.sql_str(pattern)}, [{names}])"
 
 
+_CEF_MSG = 'coalesce(regexp_extract(cef, \'msg="([^"]*)"\', 1), h.rest)'
+
+
+def _cef(key: str) -> str:
+    pattern = t.sql_str(r"(?:^| )" + key + r"=(\S+)")
+    return f"nullif(regexp_extract(cef, {pattern}, 1), '')"
+
+
 def _stage(ctx: LoadContext) -> None:
     ts = t.prefix_ts_sql(ctx)
     rcodes = "[" + ", ".join(t.sql_str(r) for r in _RCODES) + "]"
+    bind_fmts = "['%d-%b-%Y %H:%M:%S.%f', '%d-%b-%Y %H:%M:%S']"
     ctx.stage(
         f"""
         WITH a AS (
             SELECT line, text, {t.prefix_struct()} AS p FROM _good
         ), b AS (
-            SELECT *, {_extract("p.msg", _HEAD, _HEAD_FIELDS)} AS h FROM a
+            SELECT *, {_extract("p.msg", _HEAD, _HEAD_FIELDS)} AS h,
+                   nullif(regexp_extract(p.msg, {t.sql_str(_CEF)}, 1), '') AS cef
+            FROM a
         ), c AS (
             SELECT *,
+                CASE WHEN starts_with(h.rest, 'query: ') AND contains(h.rest, ' response: ')
+                     THEN {_extract("h.rest", _RESPONSE, _RESPONSE_FIELDS)} END AS r,
                 CASE WHEN starts_with(h.rest, 'query: ')
                      THEN {_extract("h.rest", _QUERY, _QUERY_FIELDS)} END AS q,
                 CASE WHEN starts_with(h.rest, 'query failed (')
                      THEN {_extract("h.rest", _FAILED, _FAILED_FIELDS)} END AS f,
                 CASE WHEN regexp_matches(h.rest, ' denied$')
-                     THEN {_extract("h.rest", _DENIED, _DENIED_FIELDS)} END AS d
+                     THEN {_extract("h.rest", _DENIED, _DENIED_FIELDS)} END AS d,
+                CASE WHEN starts_with(h.rest, 'rpz ') OR cef IS NOT NULL
+                     THEN {_extract(_CEF_MSG, _RPZ, _RPZ_FIELDS)} END AS z,
+                CASE WHEN starts_with(h.rest, 'rewriting query name ')
+                     THEN {_extract("h.rest", _REWRITE, ["qname", "target", "qtype"])} END AS w
             FROM b
         ), k AS (
-            SELECT *, CASE WHEN q.qname <> '' THEN 'query'
+            SELECT *, CASE WHEN r.qname <> '' THEN 'response'
+                           WHEN q.qname <> '' THEN 'query'
                            WHEN f.qname <> '' THEN 'failed'
-                           WHEN d.qname <> '' THEN 'denied' END AS kind,
-                   {ts} AS ts
+                           WHEN d.qname <> '' THEN 'denied'
+                           WHEN z.qname <> '' OR w.qname <> '' THEN 'rpz' END AS kind,
+                   {ts} AS prefix_ts,
+                   timezone($tz, try_strptime(nullif(h.btime, ''), {bind_fmts})) AS own_ts,
+                   upper(coalesce(nullif(z.action, ''), CASE WHEN w.qname <> '' THEN 'REWRITE' END))
+                       AS rpz_action
             FROM c
         )
-        SELECT line, text, p, h, kind, ts,
-            pf_name(coalesce(nullif(q.qname, ''), nullif(f.qname, ''), d.qname)) AS qname,
-            upper(coalesce(nullif(q.qtype, ''), nullif(f.qtype, ''), d.qtype)) AS qtype,
-            upper(coalesce(nullif(q.qclass, ''), nullif(f.qclass, ''), d.qclass)) AS qclass,
-            CASE kind WHEN 'failed' THEN
+        SELECT line, text, p, h, kind, coalesce(own_ts, prefix_ts) AS ts,
+            CASE WHEN own_ts IS NOT NULL THEN prefix_ts END AS collected_at,
+            pf_name(coalesce(nullif(r.qname, ''), nullif(q.qname, ''), nullif(f.qname, ''),
+                             nullif(d.qname, ''), nullif(z.qname, ''), w.qname)) AS qname,
+            upper(coalesce(nullif(r.qtype, ''), nullif(q.qtype, ''), nullif(f.qtype, ''),
+                           nullif(d.qtype, ''), nullif(z.qtype, ''), nullif(z.qtype_, ''),
+                           nullif(w.qtype, ''), {_cef("qtype")})) AS qtype,
+            upper(coalesce(nullif(r.qclass, ''), nullif(q.qclass, ''), nullif(f.qclass, ''),
+                           nullif(d.qclass, ''), nullif(z.qclass, ''),
+                           CASE WHEN kind = 'rpz' THEN 'IN' END)) AS qclass,
+            CASE kind WHEN 'response' THEN r.rcode
+                 WHEN 'failed' THEN
                      CASE WHEN list_contains({rcodes}, upper(f.error)) THEN upper(f.error)
                           ELSE 'SERVFAIL' END
-                 WHEN 'denied' THEN 'REFUSED' END AS rcode,
+                 WHEN 'denied' THEN 'REFUSED'
+                 WHEN 'rpz' THEN CASE rpz_action WHEN 'NXDOMAIN' THEN 'NXDOMAIN'
+                                      WHEN 'NODATA' THEN 'NOERROR' END
+            END AS rcode,
+            CASE WHEN kind = 'response' THEN
+                regexp_extract_all(coalesce(r.records, ''), {t.sql_str(_RECORD)}, 5) END AS answers,
+            CASE WHEN kind = 'response' THEN list_transform(
+                regexp_extract_all(coalesce(r.records, ''), {t.sql_str(_RECORD)}, 4),
+                lambda x: upper(x)) END AS answer_types,
+            -- PASSTHRU: the policy let the real answer through
+            CASE WHEN kind = 'rpz' THEN rpz_action <> 'PASSTHRU' END AS rpz_failed,
+            coalesce(nullif(h.client, ''), {_cef("src")}) AS client,
+            try_cast(coalesce(nullif(h.port, ''), {_cef("spt")}) AS INTEGER) AS port,
             nullif(q.server, '') AS server,
-            CASE WHEN kind = 'query' THEN
-                CASE WHEN contains(q.flags, 'T') THEN 'TCP' ELSE 'UDP' END END AS transport,
+            CASE WHEN h.proto <> '' THEN h.proto
+                 WHEN kind = 'query' THEN
+                     CASE WHEN contains(q.flags, 'T') THEN 'TCP' ELSE 'UDP' END END AS transport,
             {_EXTRA} AS extra,
             CASE
-                WHEN kind IS NULL THEN 'not a BIND query or query failure line'
-                WHEN {t.prefix_time_text()} = '' THEN '{t.NO_TIME}'
-                WHEN ts IS NULL THEN 'unparseable timestamp ' || {t.prefix_time_text()}
+                WHEN kind IS NULL THEN 'not a BIND query, response, failure or RPZ line'
+                WHEN {t.prefix_time_text()} = '' AND own_ts IS NULL THEN '{t.NO_TIME}'
+                WHEN coalesce(own_ts, prefix_ts) IS NULL
+                    THEN 'unparseable timestamp ' || {t.prefix_time_text()} || h.btime
             END AS reason
         FROM k
         """,
@@ -121,18 +184,21 @@ def _stage(ctx: LoadContext) -> None:
 
 
 def _insert(ctx: LoadContext, where: str) -> None:
+    failed = t.ANSWERS_FAILED_SQL.format(rcode="rcode", qtype="qtype", types="answer_types")
     ctx.con.execute(
         f"""
         INSERT INTO dns_queries BY NAME
-        SELECT ts, qname, qtype, qclass, rcode, NULL AS answers, NULL AS answer_types,
-               CASE WHEN rcode IS NOT NULL THEN true END AS failed,
-               h.client AS client, try_cast(h.port AS INTEGER) AS client_port, server,
+        SELECT ts, qname, qtype, qclass, rcode,
+               list_transform(answers, lambda a: pf_answer(a)) AS answers, answer_types,
+               CASE kind WHEN 'response' THEN {failed} WHEN 'rpz' THEN rpz_failed
+                         WHEN 'query' THEN NULL ELSE true END AS failed,
+               client, port AS client_port, server,
                transport, 'bind' AS source_format,
-               CASE WHEN kind = 'query' THEN extra
+               CASE WHEN kind IN ('query', 'response') THEN extra
                     ELSE json_merge_patch(coalesce(extra, '{{}}'::JSON),
                                           json_object('error_line', line))
                END AS extra,
-               ? AS file, line
+               ? AS file, line, collected_at
         FROM _staged WHERE reason IS NULL AND {where}
         """,
         [ctx.file],
@@ -140,24 +206,29 @@ def _insert(ctx: LoadContext, where: str) -> None:
 
 
 def _merge_failures(ctx: LoadContext) -> int:
-    """Merge failure lines into the row of their query; returns how many were merged."""
+    """Merge failure lines into the row of their query; returns how many were merged.
+
+    The query is the nearest line of the same client, name, type and class within a
+    minute: the latest before the failure, else (Infoblox logs ``query failed`` first)
+    the first after it.
+    """
     con = ctx.con
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _bind_match AS
         WITH e AS (
-            SELECT line AS eline, ts AS ets, qname, qtype, qclass, rcode, extra,
-                   h.client AS client, try_cast(h.port AS INTEGER) AS port,
-                   nullif(h.obj, '') AS obj
-            FROM _staged WHERE reason IS NULL AND kind <> 'query'
+            SELECT line AS eline, ts AS ets, qname, qtype, qclass, rcode, extra, rpz_failed,
+                   client, port, nullif(h.obj, '') AS obj
+            FROM _staged WHERE reason IS NULL AND kind IN ('failed', 'denied', 'rpz')
         ), cand AS (
-            SELECT e.eline, max(q.line) AS qline
+            SELECT e.eline, arg_min(q.line, (q.line > e.eline, abs(q.line - e.eline))) AS qline
             FROM e JOIN dns_queries q
               ON q.file = $file AND q.source_format = 'bind' AND q.rcode IS NULL
              AND q.qname = e.qname AND q.qtype = e.qtype AND q.qclass = e.qclass
              AND q.client = e.client AND q.client_port IS NOT DISTINCT FROM e.port
-             AND (q.extra ->> 'client_object') IS NOT DISTINCT FROM e.obj
-             AND q.line < e.eline AND q.ts BETWEEN e.ets - INTERVAL 60 SECOND AND e.ets
+             AND (e.obj IS NULL OR q.extra ->> 'client_object' IS NULL
+                  OR q.extra ->> 'client_object' = e.obj)
+             AND q.ts BETWEEN e.ets - INTERVAL 60 SECOND AND e.ets + INTERVAL 60 SECOND
             GROUP BY e.eline
         ), one AS (
             SELECT qline, min(eline) AS eline FROM cand GROUP BY qline
@@ -169,10 +240,12 @@ def _merge_failures(ctx: LoadContext) -> int:
     con.execute(
         """
         UPDATE dns_queries AS q
-        SET rcode = m.rcode, failed = true,
+        SET rcode = m.rcode, failed = coalesce(m.rpz_failed, true),
             extra = json_merge_patch(coalesce(q.extra, '{}'::JSON), json_object(
                 'error_line', m.eline, 'error', m.extra ->> 'error',
-                'error_at', m.extra ->> 'error_at', 'acl', m.extra ->> 'acl'))
+                'error_at', m.extra ->> 'error_at', 'acl', m.extra ->> 'acl',
+                'rpz_action', m.extra ->> 'rpz_action', 'rpz_via', m.extra ->> 'rpz_via',
+                'rewritten_to', m.extra ->> 'rewritten_to'))
         FROM _bind_match AS m
         WHERE q.file = $file AND q.line = m.qline
         """,
@@ -184,16 +257,21 @@ def _merge_failures(ctx: LoadContext) -> int:
 def load(ctx: LoadContext) -> tuple[int, int]:
     _stage(ctx)
     t.count_prefix_times(ctx)
-    _insert(ctx, "kind = 'query'")
+    _insert(ctx, "kind IN ('query', 'response')")
     merged = 0
-    if ctx.count("SELECT count(*) FROM _staged WHERE reason IS NULL AND kind <> 'query'"):
+    if ctx.count(
+        "SELECT count(*) FROM _staged WHERE reason IS NULL AND kind NOT IN ('query', 'response')"
+    ):
         merged = _merge_failures(ctx)
-        _insert(ctx, "kind <> 'query' AND line NOT IN (SELECT eline FROM _bind_match)")
+        _insert(
+            ctx,
+            "kind NOT IN ('query', 'response') AND line NOT IN (SELECT eline FROM _bind_match)",
+        )
     t.add_to_note(
         ctx,
         "merged",
         merged,
-        "{n} query-errors/denied lines were merged into the row of the query they report "
+        "{n} query-errors/denied/RPZ lines were merged into the row of the query they report "
         "(extra.error_line) and count as loaded",
     )
     return t.finish(ctx)

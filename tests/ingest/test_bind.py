@@ -110,7 +110,7 @@ def test_real_arm_examples_load_once_a_time_is_added(tmp_path):
 def test_counts_and_merge_note(own):
     f = file_row(own, "named.log")
     assert (f["lines"], f["loaded"], f["quarantined"]) == (12, 10, 2)
-    assert "2 query-errors/denied lines were merged" in f["message"]
+    assert "2 query-errors/denied/RPZ lines were merged" in f["message"]
     assert own.sql("SELECT count(*) AS n FROM dns_queries WHERE file = 'named.log'")["n"][0] == 8
 
 
@@ -160,7 +160,7 @@ def test_print_time_is_local_and_iso_utc_is_absolute(own):
 def test_bad_lines_are_quarantined_with_reasons(own):
     reasons = dict(own.sql("SELECT line, reason FROM quarantine WHERE file = 'named.log'").rows())
     assert reasons == {
-        7: "not a BIND query or query failure line",
+        7: "not a BIND query, response, failure or RPZ line",
         10: "unparseable timestamp 31-Feb-2025 06:48:37.000",
     }
 
