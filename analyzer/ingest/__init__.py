@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import (
     bind,
+    collector,
     coredns,
     dnsmasq,
     enactor,
@@ -39,6 +40,16 @@ SOURCES: tuple[Source, ...] = (
     powerdns.SOURCE,
     gcp_dns.SOURCE,
     suricata.SOURCE,
+)
+# Text DNS formats inside a collector's JSON (Docker json-file, log shippers). First: a
+# wrapped line may also match its format's own recogniser, which searches the raw text.
+SOURCES = (
+    collector.wrapped(coredns.SOURCE, prepend_time=True),
+    *(
+        collector.wrapped(m.SOURCE)
+        for m in (bind, dnsmasq, unbound, windows_dns, powerdns, route53_public)
+    ),
+    *SOURCES,
 )
 
 __all__ = ["SOURCES", "Source"]

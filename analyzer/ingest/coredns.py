@@ -6,7 +6,11 @@ combined format. CoreDNS writes no time of its own: the time comes from what
 collected the lines, an RFC 3339 time first (``kubectl logs --timestamps``, a CRI log
 file ``<time> stdout F``, early CoreDNS) or a syslog prefix; CoreDNS 1.0/1.1 put a
 ``[{when}]`` time after ``{remote} -``. A line with no time at all cannot be placed on
-a timeline and is quarantined. ``kubectl logs --prefix`` puts
+a timeline and is quarantined. CoreDNS 1.3-1.6 wrote an RFC 3339 time of its own:
+behind ``kubectl logs --timestamps`` a line has two, CoreDNS's is ``ts`` and the
+collector's ``collected_at``. Start-up and plugin lines (``[INFO] plugin/reload: ...``,
+``CoreDNS-1.6.2``) identify a CoreDNS log but are quarantined as not query lines.
+``kubectl logs --prefix`` puts
 ``[pod/<name>/<container>]`` first: the pod becomes ``server``.
 
 No answers are logged: ``failed`` follows the rcode alone, so NODATA (NOERROR with
@@ -45,7 +49,12 @@ _FIELDS = [
     "duration",
     "opcode",
 ]
-_SNIFF = re.compile(r'(?:^|\s)\S+ - (?:\[[^\]]+\] )?(?:\d+ )?"\S+ \S+ \S+ (?:udp|tcp) ')
+_SNIFF = re.compile(
+    r'(?:^|\s)\S+ - (?:\[[^\]]+\] )?(?:\d+ )?"\S+ \S+ \S+ (?:udp|tcp) '
+    r"|(?:^|\s)(?:\[(?:INFO|WARNING|ERROR)\] plugin/\w+: |CoreDNS-\d+\.\d+\.\d+$)"
+)
+# CoreDNS 1.3-1.6 wrote its own RFC 3339 time, after the collector's (kubectl --timestamps).
+_OWN_TIME = r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) (.*)$"
 # {remote} is "ip:port", "[ipv6]:port", or (CoreDNS 1.0/1.1, with [{when}]) the address alone.
 _CLIENT = r"""CASE WHEN NOT contains(r.remote, '[')
                    AND length(r.remote) - length(replace(r.remote, ':', '')) > 1
@@ -81,16 +90,21 @@ def load(ctx: LoadContext) -> tuple[int, int]:
         f"""
         WITH a AS (
             SELECT line, text, {t.prefix_struct()} AS p FROM _good
-        ), b AS (
-            SELECT *, regexp_extract(p.msg, {t.sql_str(_MSG)}, [{names}]) AS r,
-                   {ts} AS prefix_ts
+        ), o AS (
+            SELECT *, regexp_extract(p.msg, {t.sql_str(_OWN_TIME)}, ['ts', 'msg']) AS own
             FROM a
+        ), b AS (
+            SELECT *, regexp_extract(CASE WHEN own.ts <> '' THEN own.msg ELSE p.msg END,
+                                     {t.sql_str(_MSG)}, [{names}]) AS r,
+                   {ts} AS prefix_ts, pf_ts(nullif(own.ts, ''), $tz) AS own_ts
+            FROM o
         ), c AS (
-            SELECT *, coalesce(prefix_ts,
-                               try_strptime(nullif(r.when, ''), '%d/%b/%Y:%H:%M:%S %z')) AS ts
+            SELECT *, coalesce(own_ts, prefix_ts,
+                               try_strptime(nullif(r.when, ''), '%d/%b/%Y:%H:%M:%S %z')) AS ts,
+                   CASE WHEN own_ts IS NOT NULL THEN prefix_ts END AS collected_at
             FROM b
         )
-        SELECT line, text, p, r, ts,
+        SELECT line, text, p, r, ts, collected_at,
             CASE
                 WHEN r.remote = '' THEN 'not a CoreDNS query log line'
                 WHEN {t.prefix_time_text()} = '' AND r.when = '' THEN '{t.NO_TIME}'
@@ -113,7 +127,7 @@ def load(ctx: LoadContext) -> tuple[int, int]:
                coalesce(nullif(p.pod, ''), nullif(p.host, '')) AS server,
                upper(r.proto) AS transport, 'coredns' AS source_format,
                {_EXTRA} AS extra,
-               ? AS file, line
+               ? AS file, line, collected_at
         FROM (SELECT *, {_CLIENT} AS c FROM _staged WHERE reason IS NULL)
         """,
         [ctx.file],

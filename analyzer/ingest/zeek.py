@@ -17,7 +17,8 @@ reply was truncated (``TC``): the client retries over TCP, so ``failed`` is null
 query Zeek saw no reply to has no rcode: ``failed`` is null. A reply Zeek saw without its
 query has no ``qtype``: an address among the answers resolved, NOERROR with no answer
 did not (NODATA), names alone (a CNAME chain, or PTR data?) leave ``failed`` null.
-Zeek's ``*`` query type is ``ANY``.
+Zeek's ``*`` query type is ``ANY``. A JSON line exported by Splunk (the record in
+``result._raw``) is read as the record it holds.
 """
 
 from __future__ import annotations
@@ -347,8 +348,13 @@ def _stage(ctx: LoadContext) -> None:
         WITH tsv_rows AS (
             {tsv}
         ), jp AS (
-            SELECT line, text, coalesce(try(json_type(text)) = 'OBJECT', false) AS ok,
-                   from_json(CASE WHEN ok THEN text END, '{_JSON_STRUCT}') AS r
+            -- a Splunk export wraps the Zeek record in result._raw
+            SELECT line, text,
+                   coalesce(CASE WHEN contains(text, '"_raw"')
+                                 THEN try(json_extract_string(text, '$.result._raw')) END,
+                            text) AS doc,
+                   coalesce(try(json_type(doc)) = 'OBJECT', false) AS ok,
+                   from_json(CASE WHEN ok THEN doc END, '{_JSON_STRUCT}') AS r
             FROM _good WHERE starts_with(ltrim(text), '{{')
         ), json_rows AS (
             SELECT line, text, false AS header, r.ts AS ts_raw, r.query AS qname_raw,
@@ -358,7 +364,7 @@ def _stage(ctx: LoadContext) -> None:
                 r.TC AS tc,
                 r."id.orig_h" AS client, r."id.orig_p" AS client_port,
                 r."id.resp_h" AS server, r.proto AS transport,
-                pf_json_rest(CASE WHEN ok THEN text END, {known}) AS extra,
+                pf_json_rest(CASE WHEN ok THEN doc END, {known}) AS extra,
                 CASE WHEN NOT ok THEN 'invalid JSON'
                      WHEN r._path IS NOT NULL AND r._path <> 'dns'
                         THEN 'a Zeek ' || r._path || ' log line, not dns.log'
