@@ -44,6 +44,10 @@ def sniff(line: str) -> bool:
 
 
 def _stage(ctx: LoadContext) -> None:
+    ctx.con.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS _dnsmasq_chain "
+        "(file VARCHAR, grp VARCHAR, pair_key VARCHAR, cname BOOLEAN, PRIMARY KEY (file, grp))"
+    )
     names = ", ".join(t.sql_str(f) for f in _FIELDS)
     ts = t.prefix_ts_sql(ctx)
     ctx.stage(
@@ -63,17 +67,22 @@ def _stage(ctx: LoadContext) -> None:
                 pid::VARCHAR || '|' || m.id || '|' AS grp
             FROM b
         ), d AS (
-            -- a CNAME's target lines follow the line that named the CNAME
-            SELECT *, coalesce(kind = 'reply' AND m.verb = 'is' AND
-                          lag(cname) OVER (PARTITION BY grp, kind ORDER BY line), false) AS cont
-            FROM c
+            -- a CNAME's target lines follow the line that named the CNAME (in this chunk,
+            -- or at the end of the one before: _dnsmasq_chain)
+            SELECT c.*, ch.pair_key AS chain_key,
+                   coalesce(kind = 'reply' AND m.verb = 'is' AND
+                            coalesce(lag(c.cname) OVER (PARTITION BY c.grp, kind ORDER BY line),
+                                     ch.cname), false) AS cont
+            FROM c LEFT JOIN _dnsmasq_chain ch
+              ON ch.file = $file AND ch.grp = c.grp AND c.kind = 'reply'
         ), e AS (
-            SELECT *, last_value(CASE WHEN NOT cont THEN grp || lower(m.name) END IGNORE NULLS)
-                      OVER (PARTITION BY grp, kind ORDER BY line ROWS UNBOUNDED PRECEDING)
-                      AS pair_key
+            SELECT *, coalesce(
+                      last_value(CASE WHEN NOT cont THEN grp || lower(m.name) END IGNORE NULLS)
+                      OVER (PARTITION BY grp, kind ORDER BY line ROWS UNBOUNDED PRECEDING),
+                      chain_key) AS pair_key
             FROM d
         )
-        SELECT line, text, p, m, ts, kind, pid, program, pair_key,
+        SELECT line, text, p, m, ts, kind, pid, program, pair_key, grp, cname,
             CASE WHEN kind = 'reply' AND m.verb = 'is' THEN
                 CASE WHEN list_contains({_RCODES}, m.value) THEN m.value ELSE 'NOERROR' END
             END AS r_rcode,
@@ -104,7 +113,13 @@ def _stage(ctx: LoadContext) -> None:
             END AS reason
         FROM e
         """,
-        {"tz": ctx.assume_tz},
+        {"tz": ctx.assume_tz, "file": ctx.file},
+    )
+    ctx.con.execute(
+        """INSERT OR REPLACE INTO _dnsmasq_chain
+           SELECT $file, grp, arg_max(pair_key, line), arg_max(cname, line)
+           FROM _staged WHERE kind = 'reply' AND reason IS NULL GROUP BY grp""",
+        {"file": ctx.file},
     )
 
 
