@@ -112,12 +112,12 @@ def test_every_example_of_the_formats_page_loads_as_its_source(tmp_path):
     sections = re.split(r"^### ", page, flags=re.M)[1:]
     expected = {}
     for i, section in enumerate(sections):
-        source = re.match(r".*\(`(\w+)`\)", section).group(1)
+        source = re.match(r".*?\(`([\w@]+)`", section).group(1)
         for j, block in enumerate(re.findall(r"^```\n(.*?)^```", section, flags=re.M | re.S)):
             name = f"{i}-{j}.log"
             (tmp_path / name).write_text(block)
             expected[name] = (source, block.count("\n"))
-    assert len({s for s, _ in expected.values()}) == 8  # every format has an example
+    assert len({s for s, _ in expected.values()}) == 15  # every format has an example
     with open_case() as c:
         got = {
             r.file: (r.source, r.lines)
