@@ -153,13 +153,7 @@ def load(ctx: LoadContext) -> tuple[int, int]:
         "UPDATE _staged SET reason = 'a dnsmasq reply line with no query line before it "
         f"in the file' WHERE {pair.unmatched()}"
     )
-    t.add_to_note(
-        ctx,
-        "merged",
-        merged,
-        "{n} forwarded/reply/cached lines were merged into the row of their query "
-        "(extra.reply_lines) and count as loaded",
-    )
+    pair.note_merged(ctx, merged, "forwarded/reply/cached lines")
     return t.finish(ctx)
 
 

@@ -15,6 +15,9 @@ its query. The replies nothing matched are the source's to load or quarantine.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from . import dns_text as t
 from .base import LoadContext
 
 _PENDING = """CREATE TEMP TABLE IF NOT EXISTS _pf_pending
@@ -108,3 +111,28 @@ def unmatched(where: str = "true") -> str:
         f"reason IS NULL AND kind = 'reply' AND ({where}) "
         "AND line NOT IN (SELECT rline FROM _pf_match)"
     )
+
+
+def note_merged(ctx: LoadContext, merged: int, what: str) -> None:
+    """The file's note of how many reply lines (``what``) were merged into their query."""
+    t.add_to_note(
+        ctx,
+        "merged",
+        merged,
+        f"{{n}} {what} were merged into the row of their query (extra.reply_lines) "
+        "and count as loaded",
+    )
+
+
+def load_rows(ctx: LoadContext, insert: Callable[[str], None], what: str) -> tuple[int, int]:
+    """The load of a format whose replies name their query and log no answers.
+
+    ``insert(where)`` inserts the staged lines that match ``where`` as rows: the
+    queries, then the replies no query took (rows of their own); ``failed`` follows
+    the rcode alone.
+    """
+    insert("reason IS NULL AND kind = 'query'")
+    merged = merge_replies(ctx, t.RCODE_FAILED_SQL)
+    insert(unmatched())
+    note_merged(ctx, merged, what)
+    return t.finish(ctx)

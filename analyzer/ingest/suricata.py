@@ -130,13 +130,7 @@ def load(ctx: LoadContext) -> tuple[int, int]:
     )
     merged = pair.merge_replies(ctx, t.ANSWERS_FAILED_SQL, many=True)
     ctx.con.execute(_ORPHANS, {"file": ctx.file})
-    t.add_to_note(
-        ctx,
-        "merged",
-        merged,
-        "{n} answer events were merged into the row of their query (extra.reply_lines) "
-        "and count as loaded",
-    )
+    pair.note_merged(ctx, merged, "answer events")
     return t.finish(ctx)
 
 

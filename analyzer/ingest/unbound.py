@@ -97,17 +97,7 @@ def _insert(ctx: LoadContext, where: str) -> None:
 def load(ctx: LoadContext) -> tuple[int, int]:
     _stage(ctx)
     t.count_prefix_times(ctx)
-    _insert(ctx, "reason IS NULL AND kind = 'query'")
-    merged = pair.merge_replies(ctx, t.RCODE_FAILED_SQL)
-    _insert(ctx, pair.unmatched())
-    t.add_to_note(
-        ctx,
-        "merged",
-        merged,
-        "{n} reply lines were merged into the row of their query (extra.reply_lines) "
-        "and count as loaded",
-    )
-    return t.finish(ctx)
+    return pair.load_rows(ctx, lambda where: _insert(ctx, where), "reply lines")
 
 
 SOURCE = Source("unbound", ("dns_queries",), sniff, load, "Unbound log-queries / log-replies")

@@ -93,17 +93,7 @@ def _insert(ctx: LoadContext, where: str) -> None:
 def load(ctx: LoadContext) -> tuple[int, int]:
     _stage(ctx)
     ctx.zoneless += ctx.count("SELECT count(*) FROM _staged WHERE reason IS NULL")
-    _insert(ctx, "reason IS NULL AND kind = 'query'")
-    merged = pair.merge_replies(ctx, t.RCODE_FAILED_SQL)
-    _insert(ctx, pair.unmatched())
-    t.add_to_note(
-        ctx,
-        "merged",
-        merged,
-        "{n} response lines were merged into the row of their query (extra.reply_lines) "
-        "and count as loaded",
-    )
-    return t.finish(ctx)
+    return pair.load_rows(ctx, lambda where: _insert(ctx, where), "response lines")
 
 
 SOURCE = Source("windows_dns", ("dns_queries",), sniff, load, "Windows DNS Server debug log")
