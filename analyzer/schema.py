@@ -154,6 +154,34 @@ DNS_QUERIES = Table(
     ),
 )
 
+RECORD_CHANGES = Table(
+    "record_changes",
+    "One row per change of a Route 53 ChangeResourceRecordSets batch, from CloudTrail "
+    "(change-history.md).",
+    (
+        _c("ts", "TIMESTAMPTZ NOT NULL", "eventTime of the call (UTC)"),
+        _c("actor", "VARCHAR", "assumed role's issuer arn/session, else the arn, else principalId"),
+        _c("source_ip", "VARCHAR", "sourceIPAddress"),
+        _c("zone_id", "VARCHAR", "hosted zone id, without /hostedzone/"),
+        _c("change_id", "VARCHAR", "Route 53 change id, without /change/ (null when it failed)"),
+        _c("action", "VARCHAR NOT NULL", "CREATE, UPSERT or DELETE"),
+        _c("name", "VARCHAR NOT NULL", "record set name, lower case, no trailing dot"),
+        _c("type", "VARCHAR", "A, AAAA, CNAME, ..."),
+        _c("set_identifier", "VARCHAR", "setIdentifier of weighted/latency/failover sets"),
+        _c("weight", "BIGINT", "weight of a weighted record set"),
+        _c("ttl", "BIGINT", "tTL"),
+        _c("values", "VARCHAR[]", "resourceRecords[].value"),
+        _c("alias_target", "VARCHAR", "aliasTarget.dNSName, lower case, no trailing dot"),
+        _c("error_code", "VARCHAR", "errorCode of a failed call (it changed nothing), else null"),
+        *PROVENANCE,
+        _c(
+            "record",
+            "BIGINT",
+            "0-based index of the event in the file's Records (null: JSON Lines)",
+        ),
+    ),
+)
+
 QUARANTINE = Table(
     "quarantine",
     "Lines that could not be loaded, with the reason. Nothing is dropped silently.",
@@ -181,7 +209,7 @@ FILES = Table(
         _c("content_bytes", "BIGINT", "decompressed bytes consumed (append detection)"),
         _c("content_sha256", "VARCHAR", "sha256 of those bytes"),
         _c("ends_with_newline", "BOOLEAN", "whether the last line loaded was complete"),
-        _c("lines", "BIGINT NOT NULL", "physical lines read"),
+        _c("lines", "BIGINT NOT NULL", "physical lines read (records, for a JSON document)"),
         _c("loaded", "BIGINT NOT NULL", "lines loaded into an event table"),
         _c("quarantined", "BIGINT NOT NULL", "lines quarantined"),
         _c("assumed_tz", "VARCHAR", "zone assumed for zone-less timestamps, if any were seen"),
@@ -202,6 +230,7 @@ EVENT_TABLES: tuple[Table, ...] = (
     ENACTOR_EVENTS,
     OPERATOR_ACTIONS,
     DNS_QUERIES,
+    RECORD_CHANGES,
 )
 TABLES: tuple[Table, ...] = (*EVENT_TABLES, QUARANTINE, FILES, META)
 TABLES_BY_NAME = {t.name: t for t in TABLES}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import (
     bind,
+    cloudtrail,
     collector,
     coredns,
     dnsmasq,
@@ -40,6 +41,7 @@ SOURCES: tuple[Source, ...] = (
     powerdns.SOURCE,
     gcp_dns.SOURCE,
     suricata.SOURCE,
+    cloudtrail.SOURCE,
 )
 # Text DNS formats inside a collector's JSON (Docker json-file, log shippers). First: a
 # wrapped line may also match its format's own recogniser, which searches the raw text.

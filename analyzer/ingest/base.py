@@ -183,3 +183,6 @@ class Source:
     # ``load`` reads ``_good`` in one scan: the pipeline may then hand it many chunks as
     # one stream (far fewer statements on big files); ``_good`` can be read only once.
     single_scan: bool = False
+    # Whether a file is one JSON document whose array of events loads whole (the
+    # CloudTrail S3 shape, ``document.py``) rather than line by line.
+    document: Callable[[Path], bool] | None = None

@@ -20,6 +20,7 @@ import pyarrow as pa
 from ..errors import InputError
 from . import SOURCES
 from .base import MACROS, GoodLines, LoadContext, Source
+from .document import load_document
 from .reader import CHUNK_BYTES, GZIP_MAGIC, Chunk, ReadState, prefetch, read_chunks
 
 MAX_LINE_BYTES = 1024 * 1024
@@ -82,8 +83,8 @@ def _sample_lines(path: Path) -> tuple[list[str], str | None]:
         return [], "binary file (NUL bytes), not a log"
     text = head.decode("utf-8", errors="replace")
     lines = [ln.strip() for ln in text.splitlines()]
-    if len(head) == SNIFF_BYTES and lines:
-        lines = lines[:-1]  # the last one may be cut
+    if len(head) == SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last one may be cut (unless it is all there is: a document)
     return [ln for ln in lines if ln][:SNIFF_LINES], None
 
 
@@ -169,6 +170,8 @@ class Ingestor:
         source = next((s for s in SOURCES if s.name == prev["source"]), None)
         if source is None:  # a source this version no longer knows
             return FileResult(rel, prev["source"], "changed", message="unknown source")
+        if source.document is not None and source.document(path):
+            return load_document(self, root, path, rel, st, source, prev)
         if not prev["ends_with_newline"]:
             return self._record_changed(rel, prev, "its last line was incomplete when loaded")
         return self._load(root, path, rel, st, source, prev)
@@ -209,6 +212,8 @@ class Ingestor:
         source: Source,
         prev: dict[str, Any] | None,
     ) -> FileResult:
+        if source.document is not None and source.document(path):
+            return load_document(self, root, path, rel, st, source, prev)
         con = self.con
         ctx = LoadContext(
             con, rel, self.assume_tz, self.assume_year, path=path, mtime_ns=st.st_mtime_ns

@@ -1,0 +1,205 @@
+"""AWS CloudTrail: Route 53 ``ChangeResourceRecordSets`` calls, to ``record_changes``.
+
+Two shapes (change-history.md, "Input"): the ``{"Records": [...]}`` document CloudTrail
+delivers to S3 (usually gzip, under ``AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/``),
+split into its records by ``document.py``; and JSON Lines, one event per line
+(CloudTrail Lake, Athena or EventBridge exports; an EventBridge event carries the
+CloudTrail event in ``detail``). Both reach the same SQL: each event is parsed once
+with ``from_json`` and its changes unnested into one row each.
+
+Events other than Route 53 ``ChangeResourceRecordSets`` (other services, reads) are
+not errors: they count as loaded and the file's message says how many, by name. An
+element that is not a JSON object, a change event without a time, a change without a
+name or with an unknown action is quarantined with its index; a batch is kept or
+quarantined whole (Route 53 applies it atomically).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from .base import LoadContext, Source
+from .document import is_document
+
+_RESOURCE_SET = {
+    "name": "VARCHAR",
+    "type": "VARCHAR",
+    "tTL": "VARCHAR",
+    "setIdentifier": "VARCHAR",
+    "weight": "VARCHAR",
+    "resourceRecords": [{"value": "VARCHAR"}],
+    "aliasTarget": {"dNSName": "VARCHAR"},
+}
+_STRUCT = json.dumps(
+    {
+        "eventTime": "VARCHAR",
+        "eventSource": "VARCHAR",
+        "eventName": "VARCHAR",
+        "userIdentity": {
+            "type": "VARCHAR",
+            "arn": "VARCHAR",
+            "principalId": "VARCHAR",
+            "invokedBy": "VARCHAR",
+            "sessionContext": {"sessionIssuer": {"arn": "VARCHAR"}},
+        },
+        "sourceIPAddress": "VARCHAR",
+        "requestParameters": {
+            "hostedZoneId": "VARCHAR",
+            "changeBatch": {"changes": [{"action": "VARCHAR", "resourceRecordSet": _RESOURCE_SET}]},
+        },
+        "responseElements": {"changeInfo": {"id": "VARCHAR"}},
+        "errorCode": "VARCHAR",
+    }
+)
+
+_EVENT_LINE = re.compile(
+    r'^\{.*"eventSource"\s*:\s*"[^"]+".*"eventTime"|^\{.*"eventTime".*"eventSource"'
+)
+_DOCUMENT_START = re.compile(r'^\{?\s*"Records"\s*:\s*\[')
+
+
+_WS = " \t\r\n"  # JSON white space
+
+
+def sniff(line: str) -> bool:
+    """A JSON Lines event, or the first line of a ``{"Records": [`` document."""
+    if _DOCUMENT_START.match(line):
+        return True
+    return line.startswith("{") and '"eventVersion"' in line and bool(_EVENT_LINE.match(line))
+
+
+# One row per element (line or record): the parse, and why it cannot load. ``{record}``
+# is the record index column of a document, else NULL.
+_PARSE_SQL = f"""
+CREATE OR REPLACE TEMP TABLE _ct AS
+WITH p AS (
+    SELECT line, {{record}} AS record, text,
+           try(from_json(CASE WHEN contains(text, '"detail-type"')
+                              THEN coalesce(json_extract(text, '$.detail')::VARCHAR, text)
+                              ELSE text END, '{_STRUCT}')) AS r
+    FROM _good
+), k AS (
+    SELECT *,
+        r.eventSource = 'route53.amazonaws.com' AND r.eventName = 'ChangeResourceRecordSets'
+            AS is_change,
+        r.requestParameters.changeBatch.changes AS changes,
+        pf_ts(r.eventTime, $tz) AS ts,
+        -- the 1-based position of the first change without a name, or a known action
+        list_position(list_transform(r.requestParameters.changeBatch.changes,
+                      lambda x: coalesce(trim(x.resourceRecordSet.name), '') = ''), true)
+            AS no_name,
+        list_position(list_transform(r.requestParameters.changeBatch.changes,
+                      lambda x: coalesce(upper(x.action), '') NOT IN ('CREATE', 'UPSERT',
+                                                                      'DELETE')),
+                      true) AS bad_action
+    FROM p
+), c AS (
+    SELECT *,
+        CASE
+            WHEN r IS NULL OR NOT starts_with(ltrim(text, $ws), '{{')
+                THEN CASE WHEN trim(text, $ws) = '' THEN 'empty record'
+                          WHEN json_valid(text) THEN 'not a JSON object'
+                          ELSE 'invalid JSON' END
+            WHEN NOT coalesce(is_change, false) THEN NULL
+            WHEN r.eventTime IS NULL THEN 'missing field eventTime'
+            WHEN ts IS NULL THEN 'unparseable timestamp eventTime=' || r.eventTime
+            WHEN changes IS NULL AND r.errorCode IS NULL
+                THEN 'missing field requestParameters.changeBatch.changes'
+            WHEN no_name IS NOT NULL
+                THEN 'change ' || (no_name - 1) || ' has no resourceRecordSet.name'
+            WHEN bad_action IS NOT NULL
+                THEN 'change ' || (bad_action - 1) || ' has no known action'
+        END AS why
+    FROM k
+)
+SELECT line, record, text, r, ts, changes, coalesce(is_change, false) AS is_change,
+       CASE WHEN why IS NOT NULL AND record IS NOT NULL THEN 'Records[' || record || ']: ' || why
+            ELSE why END AS reason,
+       coalesce(r.eventSource, '?') || ' ' || coalesce(r.eventName, '?') AS what
+FROM c
+"""
+
+_ACTOR = """
+    CASE WHEN r.userIdentity.sessionContext.sessionIssuer.arn IS NOT NULL
+         THEN r.userIdentity.sessionContext.sessionIssuer.arn
+              || coalesce(
+                     '/' || nullif(regexp_extract(r.userIdentity.arn, '/([^/]+)$', 1), ''),
+                     '/' || nullif(regexp_extract(r.userIdentity.principalId, ':(.+)$', 1), ''),
+                     '')
+         ELSE coalesce(r.userIdentity.arn, r.userIdentity.principalId, r.userIdentity.invokedBy)
+    END"""
+
+_INSERT_SQL = f"""
+INSERT INTO record_changes BY NAME
+SELECT ts, {_ACTOR} AS actor,
+       r.sourceIPAddress AS source_ip,
+       regexp_replace(r.requestParameters.hostedZoneId, '^/?hostedzone/', '') AS zone_id,
+       regexp_replace(r.responseElements.changeInfo.id, '^/?change/', '') AS change_id,
+       upper(ch.action) AS action,
+       pf_name(ch.resourceRecordSet.name) AS name,
+       upper(ch.resourceRecordSet.type) AS type,
+       ch.resourceRecordSet.setIdentifier AS set_identifier,
+       try_cast(ch.resourceRecordSet.weight AS BIGINT) AS weight,
+       try_cast(ch.resourceRecordSet.tTL AS BIGINT) AS ttl,
+       list_transform(ch.resourceRecordSet.resourceRecords, lambda v: v.value) AS "values",
+       pf_name(ch.resourceRecordSet.aliasTarget.dNSName) AS alias_target,
+       r.errorCode AS error_code,
+       $file AS file, line, record
+FROM (SELECT *, unnest(changes) AS ch FROM _ct WHERE reason IS NULL AND is_change)
+"""
+
+
+def load(ctx: LoadContext) -> tuple[int, int]:
+    con = ctx.con
+    record = "record" if ctx.state.get("document") else "NULL::BIGINT"
+    con.execute(_PARSE_SQL.replace("{record}", record), {"tz": ctx.assume_tz, "ws": _WS})
+    con.execute(_INSERT_SQL, {"file": ctx.file})
+    con.execute(
+        "INSERT INTO quarantine SELECT $file, line, reason, left(trim(text, $ws), 2000) "
+        "FROM _ct WHERE reason IS NOT NULL",
+        {"file": ctx.file, "ws": _WS},
+    )
+    loaded, quarantined, zoneless = con.execute(
+        """SELECT count(*) FILTER (reason IS NULL), count(*) FILTER (reason IS NOT NULL),
+                  count(*) FILTER (reason IS NULL AND is_change AND NOT pf_has_zone(r.eventTime))
+           FROM _ct"""
+    ).fetchall()[0]
+    ctx.zoneless += zoneless
+    others = ctx.state.setdefault("others", {})
+    for what, n in con.execute(
+        "SELECT what, count(*) FROM _ct WHERE reason IS NULL AND NOT is_change GROUP BY what"
+    ).fetchall():
+        others[what] = others.get(what, 0) + n
+    _note_others(ctx, others)
+    con.execute("DROP TABLE _ct")
+    return loaded, quarantined
+
+
+def _note_others(ctx: LoadContext, others: dict[str, int]) -> None:
+    """The file's note on the events left out (one note, updated after every chunk)."""
+    if not others:
+        return
+    total = sum(others.values())
+    top = sorted(others.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{what} {n}" for what, n in top[:5]) + (", ..." if len(top) > 5 else "")
+    note = (
+        f"{total} events other than Route 53 ChangeResourceRecordSets counted as loaded and "
+        f"left out of record_changes ({shown})"
+    )
+    at = ctx.state.get("note_at")
+    if at is None:
+        ctx.state["note_at"] = len(ctx.notes)
+        ctx.notes.append(note)
+    else:
+        ctx.notes[at] = note
+
+
+SOURCE = Source(
+    "cloudtrail",
+    ("record_changes",),
+    sniff,
+    load,
+    "AWS CloudTrail (Route 53 ChangeResourceRecordSets), S3 documents or JSON Lines",
+    document=is_document,
+)
