@@ -98,6 +98,13 @@ class Case:
             raise CaseError(f"{self.path} is not a plan-forensics case") from exc
         if not rows or int(rows[0][0]) > schema.SCHEMA_VERSION:
             raise CaseError(f"{self.path} was written by a newer version of the analyzer")
+        if self.read_only:  # a case written before a table was added: that table is empty
+            have = {
+                r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+            }
+            for table in schema.EVENT_TABLES:
+                if table.name not in have:
+                    self.con.execute(table.ddl().replace("CREATE TABLE", "CREATE TEMP TABLE"))
 
     def close(self) -> None:
         self.con.close()
@@ -157,6 +164,23 @@ class Case:
     def quarantine(self) -> pl.DataFrame:
         """Every line that could not be loaded, with file, line and reason."""
         return self.sql("SELECT * FROM quarantine ORDER BY file, line")
+
+    def record_state(self, name: str | None = None) -> pl.DataFrame:
+        """What each DNS name served, and when, from the change history (CloudTrail).
+
+        One row per name, record type and change: ``from``/``until`` (null: still so
+        where the logs end), ``record_sets`` (how many existed), ``values`` (all their
+        values; an alias counts by its target), ``changed_by`` (the actor), ``change_id``
+        and the change's ``file``/``line``/``record``. ``name`` selects one name.
+        """
+        from .rules.runner import normalise_name, prepare
+
+        prepare(self.con, load_rules(), ())
+        where = "WHERE name = $name" if name else ""
+        return self.sql(
+            f'SELECT * FROM pf_name_served {where} ORDER BY name, type, "from"',
+            {"name": normalise_name(name)} if name else None,
+        )
 
     # -- detection ---------------------------------------------------------------------
     def findings(

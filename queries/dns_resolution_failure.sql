@@ -38,6 +38,8 @@ WITH names AS (
     SELECT DISTINCT endpoint AS name FROM plans
     UNION
     SELECT name FROM pf_selected_endpoints
+    UNION
+    SELECT name FROM pf_change_names  -- the names of the change history (CloudTrail)
 ), q AS NOT MATERIALIZED (
     SELECT qname, ts, failed, file, line
     FROM dns_queries

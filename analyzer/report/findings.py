@@ -102,6 +102,7 @@ def normalize(findings: Iterable[Mapping[str, Any]] | pl.DataFrame) -> list[Find
         f["details"] = dict(details or {})
         f["evidence"] = [
             {"file": str(e["file"]), "line": int(e["line"])}
+            | ({"record": int(e["record"])} if e.get("record") is not None else {})
             for e in (f.get("evidence") or [])
             if e and e.get("file") is not None and e.get("line") is not None
         ]
@@ -128,7 +129,7 @@ FRAME_SCHEMA: dict[str, Any] = {
     "host": pl.String,
     "summary": pl.String,
     "details": pl.String,
-    "evidence": pl.List(pl.Struct({"file": pl.String, "line": pl.Int64})),
+    "evidence": pl.List(pl.Struct({"file": pl.String, "line": pl.Int64, "record": pl.Int64})),
 }
 
 

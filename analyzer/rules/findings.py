@@ -21,7 +21,7 @@ _TYPES: dict[str, pl.DataType] = {
     "host": pl.String(),
     "summary": pl.String(),
     "details": pl.String(),
-    "evidence": pl.List(pl.Struct({"file": pl.String(), "line": pl.Int64()})),
+    "evidence": pl.List(pl.Struct({"file": pl.String(), "line": pl.Int64(), "record": pl.Int64()})),
 }
 SCHEMA = pl.Schema(_TYPES)
 
@@ -91,7 +91,10 @@ class Findings:
             row["start"] = iso(row["start"])
             row["end"] = iso(row["end"])
             row["details"] = json.loads(row["details"]) if row["details"] else {}
-            row["evidence"] = [dict(e) for e in row["evidence"] or []]
+            row["evidence"] = [
+                {k: v for k, v in e.items() if k != "record" or v is not None}
+                for e in row["evidence"] or []
+            ]
             out.append(row)
         return out
 

@@ -48,7 +48,9 @@ FINDING_COLUMNS: dict[str, str] = {
     "host": "VARCHAR",
     "summary": "VARCHAR",
     "details": "JSON",
-    "evidence": "STRUCT(file VARCHAR, line BIGINT)[]",
+    # ``record``: the index of the event in a JSON document's array (change-history.md);
+    # null for a line of a line-oriented log, and then left out of the JSON.
+    "evidence": "STRUCT(file VARCHAR, line BIGINT, record BIGINT)[]",
 }
 
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "queries"
