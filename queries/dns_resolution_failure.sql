@@ -1,12 +1,13 @@
 -- id: dns_resolution_failure
 -- title: Clients failed to resolve an endpoint
 -- severity: critical
--- tables: dns_queries, planner_events, plans
+-- tables: dns_queries, planner_events, plans, record_changes
 -- description: Windows of failed resolution of an endpoint in the DNS query logs:
 --   first and last failed query, failed/total counts, peak failure ratio per minute.
 --   Critical when more than critical_ratio of the endpoint's queries fail in some
---   minute of the window, else high. Watched names: those some plan publishes, and
---   the names the user selects (--endpoint NAME). With no name selected, any other
+--   minute of the window, else high. Watched names: those some plan publishes, the
+--   names of the change history (CloudTrail record_changes), and the names the user
+--   selects (--endpoint NAME). With no name selected, any other
 --   name that resolved and then stopped resolving is discovered as an endpoint (a
 --   window of at least discover_min_failed failures over at least
 --   discover_min_span_s seconds, more than discover_min_ratio of its queries failing,
