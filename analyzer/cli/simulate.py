@@ -41,14 +41,21 @@ from .common import CliError, handle_errors
     help="Whether the slowed Enactor logs its lock contention.",
 )
 @click.option("--gzip/--no-gzip", default=None, help="Compress the DNS logs (.gz).")
+@click.option(
+    "--cloudtrail",
+    is_flag=True,
+    default=None,
+    help="Also write the Route 53 changes as CloudTrail records them (cloudtrail/).",
+)
 @handle_errors
 def simulate(scenario: str, out: Path, seed: int, force: bool, **options: Any) -> None:
     """Simulate SCENARIO and write its logs and ground truth to --out.
 
     Scenarios: dynamodb-2025-10-20 (the reconstruction in sample_logs/), random (faults
-    drawn from the seed; options force them), scale (benchmark data) and noisy-day (a
-    healthy system with typo, blocked and random names in its DNS logs). Prints a
-    one-line summary on stderr.
+    drawn from the seed; options force them), scale (benchmark data), noisy-day (a
+    healthy system with typo, blocked and random names in its DNS logs) and
+    change-history (CloudTrail and Resolver query logs only: a clean-up job, fighting
+    writers, a console fix). Prints a one-line summary on stderr.
     """
     if out.is_dir() and not force and any(out.iterdir()):
         raise CliError(

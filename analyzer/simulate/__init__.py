@@ -20,14 +20,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .change_history import simulate_change_history
+from .cloudtrail import enactor_trail
 from .config import DESIGNS, Config
 from .dns import write_dns
 from .labels import compute_labels
 from .model import System
-from .scenarios import SCENARIOS, build
+from .scenarios import SCENARIOS as _SCENARIOS
+from .scenarios import build
 from .writers import GROUND_TRUTH, clean_out, write_control
 
 __all__ = ["DESIGNS", "SCENARIOS", "SimulationResult", "build", "simulate"]
+
+# ``change-history`` (change_history.py) is CloudTrail and Resolver logs only: no Config.
+SCENARIOS = [*_SCENARIOS, "change-history"]
 
 
 @dataclass
@@ -40,7 +46,7 @@ class SimulationResult:
     files: list[str]  # relative to ``out``, sorted; ground-truth.json included
     dns_lines: int  # query lines written (broken lines not counted)
     control_lines: int  # planner + enactor + operator lines, broken ones included
-    config: Config
+    config: Config | None  # None for change-history
 
     def summary(self) -> str:
         rules: dict[str, int] = {}
@@ -67,14 +73,21 @@ def simulate(scenario: str, out: str | Path, seed: int = 0, **options: Any) -> S
     Files the simulator wrote there before (its own directories and ground-truth.json)
     are replaced; anything else, such as a README, is left alone.
     """
-    cfg = build(scenario, seed, **options)
     out = Path(out)
+    if scenario == "change-history":
+        return _change_history(out, seed, **options)
+    cloudtrail = bool(options.pop("cloudtrail", None))
+    cfg = build(scenario, seed, **options)
     out.mkdir(parents=True, exist_ok=True)
     clean_out(out)
     system = System(cfg).run()
     control = write_control(cfg, system, out)
     queries, dns_files = write_dns(cfg, system, out)
     labels = compute_labels(cfg, system, queries)
+    if cloudtrail:  # opt-in: the Route 53 changes as CloudTrail records them
+        trail, trail_labels = enactor_trail(system, seed, out)
+        control.update(trail)
+        labels = sorted(labels + trail_labels, key=_label_order)
     (out / GROUND_TRUTH).write_text(dump_labels(labels), encoding="utf-8")
     return SimulationResult(
         out=out,
@@ -86,4 +99,29 @@ def simulate(scenario: str, out: str | Path, seed: int = 0, **options: Any) -> S
         dns_lines=queries.total,
         control_lines=sum(control.values()),
         config=cfg,
+    )
+
+
+def _label_order(f: dict[str, Any]) -> tuple[Any, ...]:
+    return (f["start"], f["rule"], f["endpoint"] or "", f["generation"] or -1, f["host"] or "")
+
+
+def _change_history(out: Path, seed: int, **options: Any) -> SimulationResult:
+    """The change-history scenario: CloudTrail and Resolver query logs only."""
+    known = {k: v for k, v in options.items() if v is not None}
+    out.mkdir(parents=True, exist_ok=True)
+    clean_out(out)
+    got = simulate_change_history(out, seed, **known)
+    (out / GROUND_TRUTH).write_text(dump_labels(got["labels"]), encoding="utf-8")
+    files = got["files"]
+    return SimulationResult(
+        out=out,
+        scenario="change-history",
+        seed=seed,
+        design="n/a",
+        labels=got["labels"],
+        files=sorted([*files, GROUND_TRUTH]),
+        dns_lines=sum(n for f, n in files.items() if f.startswith("dns/")),
+        control_lines=sum(n for f, n in files.items() if not f.startswith("dns/")),
+        config=None,
     )

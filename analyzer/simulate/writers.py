@@ -22,7 +22,7 @@ from .model import OPERATOR, Record, System
 
 PLANNER_FILE = "planner/planner.jsonl"
 OPERATOR_FILE = "operator/actions.jsonl"
-OWNED_DIRS = ("planner", "enactor", "operator", "dns")
+OWNED_DIRS = ("planner", "enactor", "operator", "dns", "cloudtrail")
 GROUND_TRUTH = "ground-truth.json"
 
 

@@ -155,7 +155,7 @@ def test_rules_list_show_and_doc(tmp_path: Path) -> None:
     code, out, _ = run("rules", "list", "--format", "json")
     assert code == 0
     listed = {r["id"]: r["severity"] for r in json.loads(out)}
-    assert listed["cleanup_deleted_live_plan"] == "critical" and len(listed) == 9
+    assert listed["cleanup_deleted_live_plan"] == "critical" and len(listed) == 12
     code, out, _ = run("rules", "show", "enactor_stall")
     assert code == 0
     assert "param:       min_s = 60" in out and "-- id: enactor_stall" in out

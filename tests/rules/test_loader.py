@@ -26,6 +26,9 @@ CATALOGUE = {
     "enactor_stall": "medium",
     "generation_lag": "medium",
     "clock_skew": "low",
+    "record_set_emptied": "critical",
+    "conflicting_writers": "high",
+    "unlogged_change": "medium",
 }
 
 
