@@ -293,3 +293,27 @@ def dns_ratio_data(
             params=[names],
         ).pl()
     return {"ratio": ratio, "windows": windows}
+
+
+def record_state_data(
+    case: Any, found: list[Finding], limit: int = MAX_ENDPOINTS
+) -> dict[str, pl.DataFrame]:
+    """What each name served over time, from the change history (CloudTrail): one row per
+    name, type and change (``Case.record_state``), the names of findings first, then the
+    most changed. Empty when the case holds no change history."""
+    if not case.con.execute("SELECT count(*) FROM record_changes").fetchall()[0][0]:
+        return {"state": pl.DataFrame()}
+    state = case.record_state()
+    named = [
+        f["endpoint"]
+        for f in found
+        if f["rule"] in ("record_set_emptied", "conflicting_writers", "dns_resolution_failure")
+    ]
+    busy = (
+        state.group_by("name")
+        .len()
+        .sort(["len", "name"], descending=[True, False])["name"]
+        .to_list()
+    )
+    keep = list(dict.fromkeys([n for n in named if n] + busy))[:limit]
+    return {"state": state.filter(pl.col("name").is_in(keep))}

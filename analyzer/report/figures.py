@@ -19,6 +19,7 @@ import matplotlib.dates as mdates
 import polars as pl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from . import figure_data, timefmt
 
@@ -335,16 +336,76 @@ def draw_dns_ratio(data: Mapping[str, pl.DataFrame], tz: str = "UTC") -> Figure:
     return fig
 
 
+def draw_record_sets(data: Mapping[str, pl.DataFrame], tz: str = "UTC") -> Figure:
+    """A lane per name and type from the change history: a bar while the name serves the
+    type, coloured by who made that state; a red gap where no record set is left; a mark
+    at every change."""
+    state = data["state"]
+    lanes = list(dict.fromkeys(zip(_col(state, "name"), _col(state, "type"), strict=True)))
+    fig = _figure(11, 1.2 + 0.45 * max(len(lanes), 1))
+    ax = fig.add_subplot()
+    actors = list(dict.fromkeys(_col(state, "changed_by")))
+    palette = ["#4393c3", "#1b7837", "#762a83", "#e08214", "#35978f", "#8c510a", "#c51b7d"]
+    colour = {a: palette[i % len(palette)] for i, a in enumerate(actors)}
+    if state.height:
+        end = max(v for v in (state["from"].max(), state["until"].max()) if v is not None)
+        end = end + (end - state["from"].min()) * 0.03  # type: ignore[operator]
+    for y, (name, rtype) in enumerate(lanes):
+        part = state.filter((pl.col("name") == name) & (pl.col("type") == rtype))
+        for r in part.iter_rows(named=True):
+            until = r["until"] or end
+            if r["record_sets"] > 0:
+                ax.barh(
+                    y,
+                    until - r["from"],
+                    left=r["from"],
+                    height=0.5,
+                    color=colour[r["changed_by"]],
+                    alpha=0.8,
+                )
+            else:
+                ax.barh(
+                    y,
+                    until - r["from"],
+                    left=r["from"],
+                    height=0.5,
+                    color=EMPTY,
+                    edgecolor=FAILED,
+                    hatch="//",
+                )
+            ax.plot([r["from"]], [y], marker="|", color="#222222", markersize=12)
+    ax.set_yticks(range(len(lanes)), [f"{n} {t}" for n, t in lanes], fontsize=8)
+    ax.invert_yaxis()
+    if state.height:
+        _time_axis(ax, tz, state["from"].min(), end)
+    else:
+        _time_axis(ax, tz)
+    handles = [Patch(color=colour[a], label=(a or "unknown").rsplit(":", 1)[-1]) for a in actors]
+    handles.append(Patch(facecolor=EMPTY, edgecolor=FAILED, hatch="//", label="no record set"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1, 1), fontsize=8, frameon=False)
+    ax.set_title(
+        "Record sets per name over time (colour: who changed them; CloudTrail)", fontsize=11
+    )
+    return fig
+
+
 def render_figures(
     case: Any, findings: Iterable[Mapping[str, Any]] | pl.DataFrame, tz: str = "UTC"
 ) -> dict[str, Figure]:
-    """All three figures for ``case``: ``swimlane``, ``generations``, ``dns_ratio``."""
+    """The figures for ``case``: ``swimlane``, ``generations``, ``dns_ratio``, and
+    ``record_sets`` when the case holds a change history (CloudTrail)."""
     found = figure_data.normalize(findings)
     return {
         "swimlane": draw_swimlane(figure_data.swimlane_data(case, found), tz),
         "generations": draw_generations(figure_data.generation_data(case, found), tz),
         "dns_ratio": draw_dns_ratio(figure_data.dns_ratio_data(case, found), tz),
-    }
+    } | _record_sets_figure(case, found, tz)
+
+
+def _record_sets_figure(case: Any, found: Any, tz: str) -> dict[str, Figure]:
+    """The change-history figure, when the case holds a change history."""
+    data = figure_data.record_state_data(case, found)
+    return {"record_sets": draw_record_sets(data, tz)} if data["state"].height else {}
 
 
 def to_png(fig: Figure) -> bytes:

@@ -27,7 +27,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from . import timefmt
+from . import change_history, timefmt
 from .findings import Finding, normalize, registered, rfc3339
 
 GAP_SCHEMA: dict[str, Any] = {
@@ -55,6 +55,7 @@ GAP_KINDS = (
     "no_dns_for_endpoint",
     "no_control_plane",
     "endpoint_not_in_logs",
+    "write_not_in_trail",
 )
 
 
@@ -235,7 +236,8 @@ _DNS_SQL = """
 WITH d AS (SELECT * FROM {F} WHERE rule = 'dns_resolution_failure'),
 cp AS (
     SELECT id, rule, start, "end", endpoint FROM {F}
-    WHERE rule IN ('endpoint_empty', 'non_monotonic_apply', 'blocked_updates')
+    WHERE rule IN ('endpoint_empty', 'non_monotonic_apply', 'blocked_updates',
+                   'record_set_emptied')
     UNION ALL
     SELECT id, rule, start, "end",
            unnest(coalesce(TRY_CAST(json_extract(details, '$.endpoints') AS VARCHAR[]),
@@ -247,7 +249,8 @@ caused AS (
     SELECT d.id, count(c.id) AS causes
     FROM d LEFT JOIN cp c
       ON c.endpoint = d.endpoint AND c.start <= d.start + to_seconds(?)
-     AND coalesce(c."end", CASE WHEN c.rule = 'endpoint_empty' THEN 'infinity'::TIMESTAMPTZ
+     AND coalesce(c."end", CASE WHEN c.rule IN ('endpoint_empty', 'record_set_emptied')
+                                 THEN 'infinity'::TIMESTAMPTZ
                                  ELSE c.start END) >= d.start - to_seconds(?)
     GROUP BY d.id
 ),
@@ -270,7 +273,11 @@ explained AS (
            AND o.ts BETWEEN d.start AND r.at + to_seconds(?))
       + (SELECT count(*) FROM {F} f, d
          WHERE d.id = r.id AND f.rule = 'endpoint_empty' AND f.endpoint = d.endpoint
-           AND f."end" BETWEEN d.start AND r.at + to_seconds(?)) AS events
+           AND f."end" BETWEEN d.start AND r.at + to_seconds(?))
+      -- a successful change of the name in the change history (CloudTrail): a console fix
+      + (SELECT count(*) FROM record_changes c, d
+         WHERE d.id = r.id AND c.name = d.endpoint AND c.error_code IS NULL
+           AND c.action <> 'DELETE' AND c.ts BETWEEN d.start AND r.at + to_seconds(?)) AS events
     FROM recovered r
 )
 SELECT d.id, d.endpoint, d.start, d."end", d.evidence, c.causes, r.at AS recovered_at,
@@ -323,6 +330,7 @@ def find_gaps(
             lambda: _order_gaps(found, tz),
             lambda: _source_gaps(con, F),
             lambda: _unmentioned_gaps(getattr(findings, "unmentioned", ())),
+            lambda: change_history.write_gaps(con, tz),
         ]
         for check in checks:
             rows.extend(check())
@@ -556,7 +564,7 @@ def _dns_gaps(
 ) -> list[dict[str, Any]]:
     rows = []
     tol = opts.dns_tolerance_s
-    for d in con.sql(_DNS_SQL.format(F=F), params=[tol] * 5).pl().to_dicts():
+    for d in con.sql(_DNS_SQL.format(F=F), params=[tol] * 6).pl().to_dicts():
         ev = d["evidence"] or []
         if not d["causes"]:
             rows.append(

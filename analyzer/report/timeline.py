@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from . import timefmt
+from . import change_history, timefmt
 from .findings import Finding, normalize, registered, rfc3339
 
 PHASES = ("trigger", "impact", "detection and mitigation", "recovery")
@@ -32,11 +32,14 @@ KINDS: dict[str, str] = {
     "cleanup_start": "trigger",
     "stale_overwrite": "trigger",
     "live_plan_deleted": "trigger",
+    **{k: v for k, v in change_history.KINDS.items() if v == "trigger"},
     "endpoint_empty": "impact",
     "blocked_updates": "impact",
     "first_failed_query": "impact",
     "operator_action": "detection and mitigation",
+    "unlogged_change": change_history.KINDS["unlogged_change"],
     "endpoint_restored": "recovery",
+    "record_set_restored": change_history.KINDS["record_set_restored"],
     "last_failed_query": "recovery",
 }
 RECOVERY_ACTIONS = ("restore_endpoint", "enable_automation", "rollback", "restore")
@@ -280,7 +283,8 @@ counts AS (
 ),
 -- control-plane findings that can cause a DNS failure, one row per endpoint named
 causes AS (
-    SELECT endpoint, rule, start FROM {F} WHERE rule IN ('endpoint_empty', 'non_monotonic_apply')
+    SELECT endpoint, rule, start FROM {F}
+    WHERE rule IN ('endpoint_empty', 'non_monotonic_apply', 'record_set_emptied')
     UNION ALL
     SELECT unnest(coalesce(TRY_CAST(json_extract(details, '$.endpoints') AS VARCHAR[]),
                            [endpoint])), rule, start
@@ -328,6 +332,9 @@ def build_timeline(
     con: duckdb.DuckDBPyConnection = case.con
     with registered(con, found) as F:
         raw = con.sql(_EVENTS_SQL.format(F=F)).pl()
+        steps = change_history.timeline_rows(con, F)
+        if steps.height:
+            raw = pl.concat([raw, steps.cast(raw.schema)])  # type: ignore[arg-type]
         impact = con.sql(_IMPACT_SQL.format(F=F), params=[dns_tolerance_s]).pl()
     trigger = _trigger(found, raw)
     events = _events_frame(raw, trigger, tz, {r["endpoint"]: r for r in impact.to_dicts()})
@@ -404,7 +411,7 @@ def _trigger(found: list[Finding], raw: pl.DataFrame) -> dt.datetime | None:
     endpoint goes empty); else a stale overwrite; else the first failed query; else the
     first event."""
     for rules in (
-        ("cleanup_deleted_live_plan", "endpoint_empty"),
+        ("cleanup_deleted_live_plan", "endpoint_empty", "record_set_emptied"),
         ("non_monotonic_apply",),
         ("dns_resolution_failure",),
     ):
@@ -516,6 +523,8 @@ def _q(text: Any) -> str:
 
 def _sentence(r: Mapping[str, Any], facts: Mapping[str, Any], tz: str) -> str:
     kind, host, ep, g = r["kind"], r["host"], r["endpoint"], r["generation"]
+    if kind in change_history.KINDS:
+        return change_history.sentence(kind, r, facts, tz)
     ts: dt.datetime = r["ts"]
     if kind == "stall_begins":
         until = _t(facts.get("until"))

@@ -1,0 +1,250 @@
+"""The DNS change history (CloudTrail) in the report: timeline steps, proofs, gaps.
+
+Additive to the timeline, proofs and gaps of the control-plane logs: the steps of the
+change-history rules (a name emptied, put back, fought over, changed out of band), each
+with the CloudTrail line and, where an Enactor line names the same change id, that
+line too (the same write, seen from both sides); proofs for the critical and high
+change-history findings; and the gap of a write an Enactor logged as ``ok`` that the
+trail does not hold (or holds as failed) while it covers that time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from . import timefmt
+from .findings import Finding
+
+# kind -> phase (the timeline's KINDS holds them, in its tie-break order)
+KINDS: dict[str, str] = {
+    "conflicting_writers": "trigger",
+    "record_set_emptied": "trigger",
+    "unlogged_change": "detection and mitigation",
+    "record_set_restored": "recovery",
+}
+
+# One row per step, in the shape of the timeline's candidate events. {F} is the findings
+# table. A change id an Enactor line names adds that line to the step's evidence.
+_STEPS_SQL = """
+WITH f AS (
+    SELECT *, TRY_CAST(json_extract_string(details, '$.change_id') AS VARCHAR) AS cid,
+           TRY_CAST(json_extract_string(details, '$.restored_change_id') AS VARCHAR) AS back_cid
+    FROM {F}
+    WHERE rule IN ('record_set_emptied', 'conflicting_writers', 'unlogged_change')
+), enactor AS (
+    SELECT change_id, arg_min({{'file': file, 'line': line}}, (ts, file, line)) AS ev,
+           arg_min(host, (ts, file, line)) AS host
+    FROM enactor_events
+    WHERE event = 'endpoint_update' AND change_id IS NOT NULL
+    GROUP BY change_id
+)
+SELECT f.start AS ts, f.rule AS kind, f.host, f.endpoint, NULL::BIGINT AS generation, f.rule,
+       f.id AS finding_id,
+       list_filter([{{'file': f.evidence[1].file, 'line': f.evidence[1].line}}, e.ev],
+                   lambda x: x.file IS NOT NULL) AS evidence,
+       to_json({{'details': f.details::JSON, 'end': f."end", 'enactor': e.host}}) AS facts
+FROM f LEFT JOIN enactor e ON e.change_id = f.cid
+UNION ALL
+SELECT f."end", 'record_set_restored',
+       json_extract_string(f.details, '$.restored_by'), f.endpoint, NULL, f.rule, f.id,
+       list_filter([{{'file': f.evidence[-1].file, 'line': f.evidence[-1].line}}, e.ev],
+                   lambda x: x.file IS NOT NULL),
+       to_json({{'details': f.details::JSON, 'since': f.start, 'enactor': e.host}})
+FROM f LEFT JOIN enactor e ON e.change_id = f.back_cid
+WHERE f.rule = 'record_set_emptied' AND f."end" IS NOT NULL
+"""
+
+
+def timeline_rows(con: duckdb.DuckDBPyConnection, F: str) -> pl.DataFrame:
+    """The change-history steps, as candidate rows of the timeline."""
+    return con.sql(_STEPS_SQL.format(F=F)).pl()
+
+
+def _who(actor: str | None) -> str:
+    """An actor, shortly: the IAM user, or role/session."""
+    if not actor:
+        return "an unknown actor"
+    if ":user/" in actor:
+        return actor.rsplit(":user/", 1)[1] + " (IAM user)"
+    return actor.rsplit(":role/", 1)[-1]
+
+
+def is_person(actor: str | None) -> bool:
+    """An IAM user: a person (at the console or with their own keys), not automation."""
+    return bool(actor) and ":user/" in str(actor)
+
+
+def sentence(kind: str, r: Mapping[str, Any], facts: Mapping[str, Any], tz: str) -> str:
+    d = facts.get("details") or {}
+    if isinstance(d, str):
+        d = json.loads(d)
+    ep, ts = r["endpoint"], r["ts"]
+    linked = (
+        f" (the same write as {facts['enactor']}'s endpoint_update)" if facts.get("enactor") else ""
+    )
+    if kind == "record_set_emptied":
+        values = ", ".join(d.get("deleted_values") or []) or "no values"
+        made = f", created by {_who(d['created_by'])}" if d.get("created_by") else ""
+        return (
+            f"{_who(r['host'])} deletes the last {d.get('type')} record set of {ep} ({values}"
+            f"{made}; change {d.get('change_id')}){linked}: {ep} no longer resolves."
+        )
+    if kind == "record_set_restored":
+        since = facts.get("since")
+        gone = ""
+        if since:
+            start = dt.datetime.fromisoformat(str(since).replace("Z", "+00:00"))
+            gone = f" after {timefmt.duration((ts - start).total_seconds())} without it"
+        how = " at the console" if is_person(r["host"]) else ""
+        return (
+            f"{_who(r['host'])} re-creates {ep}'s {d.get('type')} record set{how} "
+            f"(change {d.get('restored_change_id')}){linked}{gone}."
+        )
+    if kind == "conflicting_writers":
+        actors = ", ".join(_who(a) for a in d.get("actors") or [])
+        return (
+            f"Writers fight over {ep}: {actors} replace each other's {d.get('type')} values "
+            f"{d.get('flips')} times in {timefmt.duration(d.get('duration_s'))}."
+        )
+    if kind == "unlogged_change":
+        return (
+            f"{_who(r['host'])} changes {ep} ({', '.join(d.get('actions') or [])}, change "
+            f"{d.get('change_id')}) with no Enactor line for it: an out-of-band change."
+        )
+    return f"{kind} {ep or ''}."
+
+
+# -- proofs ---------------------------------------------------------------------------------
+PROVEN = ("record_set_emptied", "conflicting_writers")
+
+
+def proof(f: Finding, tz: str) -> Any:
+    """The ``Proof`` of a critical or high change-history finding (``PROVEN``)."""
+    from .proofs import Proof, Step
+
+    build = prove_emptied if f["rule"] == "record_set_emptied" else prove_fight
+    steps, then, therefore, missing = build(f, Step, tz)
+    return Proof(f["id"], f["rule"], f["severity"], steps, then, therefore, missing)
+
+
+def _loc(e: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return dict(e) if e else None
+
+
+def prove_emptied(f: Finding, steps: Any, tz: str) -> tuple[list[Any], str, str, list[str]]:
+    """Let/Then/Therefore of a ``record_set_emptied`` finding, from its details and evidence."""
+    d, ev, ep = f["details"], f["evidence"], f["endpoint"]
+
+    def at(t: dt.datetime) -> str:
+        return timefmt.local(t, tz)
+
+    out, missing = [], []
+    if d.get("created_by"):
+        values = ", ".join(d["deleted_values"])
+        made = f"{_who(d['created_by'])} created {ep}'s {d['type']} record set ({values})"
+        out.append(steps("C", made, _loc(ev[1] if len(ev) > 1 else None)))
+    else:
+        missing.append(f"the change that created {ep}'s {d['type']} record set (before the trail)")
+    deleted = f"{_who(f['host'])} deleted it at {at(f['start'])} (change {d['change_id']})"
+    out.append(steps("D", deleted, _loc(ev[0])))
+    if f["end"] is not None:
+        again = f"{_who(d.get('restored_by'))} created {ep}'s {d['type']} record set again"
+        out.append(steps("R", f"{again} at {at(f['end'])}", _loc(ev[-1])))
+        then = (
+            f"D leaves {ep} with no {d['type']} record set (no change of D's batch creates one) "
+            f"and no successful change of {ep} between D and R creates one."
+        )
+        therefore = (
+            f"{ep} served no {d['type']} records for "
+            f"{timefmt.duration((f['end'] - f['start']).total_seconds())}: clients asking for it "
+            "got no answer."
+        )
+    else:
+        then = f"D leaves {ep} with no {d['type']} record set, and no later change creates one."
+        therefore = f"{ep} serves no {d['type']} records where the trail ends."
+    return out, then, therefore, missing
+
+
+def prove_fight(f: Finding, steps: Any, tz: str) -> tuple[list[Any], str, str, list[str]]:
+    d, ev, ep = f["details"], f["evidence"], f["endpoint"]
+    first = f"{_who(f['host'])} set {ep}'s {d['type']} record set"
+    last = f"the last of {d['flips']} replacements came"
+    out = [
+        steps("W1", f"{first} at {timefmt.local(f['start'], tz)}", _loc(ev[0])),
+        steps("Wn", f"{last} at {timefmt.local(f['end'], tz)}", _loc(ev[-1])),
+    ]
+    then = (
+        f"between W1 and Wn {len(d['actors'])} actors ({', '.join(_who(a) for a in d['actors'])}) "
+        f"replaced each other's values {d['flips']} times, one putting back its own value."
+    )
+    therefore = f"automation is fighting over {ep}: its answer depends on who wrote last."
+    return out, then, therefore, []
+
+
+# -- gaps -----------------------------------------------------------------------------------
+# An Enactor's ok write whose change id the trail does not hold as a successful change,
+# while the trail covers that time: the trail (or the write) is missing. A failed call of
+# the same name within a minute is named.
+_WRITE_GAPS_SQL = """
+WITH span AS (SELECT min(ts) AS lo, max(ts) AS hi FROM record_changes),
+ok AS (
+    SELECT DISTINCT change_id FROM record_changes WHERE error_code IS NULL AND change_id IS NOT NULL
+)
+SELECT e.ts, e.host, e.endpoint, e.change_id, e.file, e.line,
+       (SELECT arg_min({'error': c.error_code, 'ts': c.ts, 'file': c.file, 'line': c.line,
+                        'record': c.record}, abs(epoch(c.ts) - epoch(e.ts)))
+        FROM record_changes c
+        WHERE c.name = e.endpoint AND c.error_code IS NOT NULL
+          AND c.ts BETWEEN e.ts - INTERVAL 60 SECOND AND e.ts + INTERVAL 60 SECOND) AS failed
+FROM enactor_events e, span
+WHERE e.event = 'endpoint_update' AND e.status = 'ok' AND e.change_id IS NOT NULL
+  AND e.ts BETWEEN span.lo AND span.hi
+  AND e.change_id NOT IN (SELECT change_id FROM ok)
+ORDER BY e.ts, e.file, e.line
+"""
+
+
+def write_gaps(con: duckdb.DuckDBPyConnection, tz: str) -> list[dict[str, Any]]:
+    rows = []
+    for r in con.sql(_WRITE_GAPS_SQL).pl().to_dicts():
+        failed = r["failed"]
+        held = (
+            f"it holds a failed call ({failed['error']}) for {r['endpoint']} at "
+            f"{timefmt.local(failed['ts'], tz)}"
+            if failed
+            else "it holds no change with that id"
+        )
+        rows.append(
+            {
+                "kind": "write_not_in_trail",
+                "importance": "high",
+                "start": r["ts"],
+                "end": None,
+                "host": r["host"],
+                "endpoint": r["endpoint"],
+                "statement": (
+                    f"{r['host']} logged its write of {r['endpoint']} (change {r['change_id']}) as "
+                    f"ok at {timefmt.local(r['ts'], tz)}, but the CloudTrail trail, which covers "
+                    f"that time, does not show it succeed: {held}."
+                ),
+                "missing": f"the CloudTrail ChangeResourceRecordSets record of change "
+                f"{r['change_id']} (a gap in the trail, or a write that never reached Route 53)",
+                "numbers": {"change_id": r["change_id"], "failed_call": bool(failed)},
+                "evidence": [
+                    e
+                    for e in (
+                        {"file": r["file"], "line": r["line"]},
+                        {"file": failed["file"], "line": failed["line"]} if failed else None,
+                    )
+                    if e
+                ],
+                "finding_id": None,
+            }
+        )
+    return rows
