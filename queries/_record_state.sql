@@ -73,9 +73,9 @@ FROM n;
 -- view: computed only when asked for (Case.record_state, the report's figure).
 CREATE OR REPLACE TEMP VIEW pf_name_served AS
 SELECT n.name, n.type, n.ts AS "from", n.until, n.sets_after AS record_sets,
-       list_sort(list_distinct(flatten(
+       coalesce(list_sort(list_distinct(flatten(
            list(coalesce(r.values_after, []) || coalesce([r.alias_after], []))
-               FILTER (WHERE r.exists_after)))) AS "values",
+               FILTER (WHERE r.exists_after)))), []) AS "values",
        n.actor AS changed_by, n.change_id, n.file, n.line, n.record
 FROM pf_name_state n
 LEFT JOIN pf_record_sets r

@@ -66,6 +66,44 @@ def timeline_rows(con: duckdb.DuckDBPyConnection, F: str) -> pl.DataFrame:
     return con.sql(_STEPS_SQL.format(F=F)).pl()
 
 
+# Each Enactor line of a step's evidence whose change id the trail holds brings the
+# CloudTrail line of that change: the write as the Enactor logged it and as Route 53 got it.
+_LINK_SQL = """
+WITH ev AS (SELECT _i, unnest(evidence) AS e FROM {raw}),
+trail AS (
+    SELECT change_id, arg_min(file, (ts, file, line)) AS file,
+           arg_min(line, (ts, file, line)) AS line
+    FROM record_changes WHERE change_id IS NOT NULL GROUP BY change_id
+),
+linked AS (
+    SELECT ev._i, list(DISTINCT {{'file': t.file, 'line': t.line}}) AS extra
+    FROM ev
+    JOIN enactor_events x ON x.file = ev.e.file AND x.line = ev.e.line
+    JOIN trail t ON t.change_id = x.change_id
+    GROUP BY ev._i
+)
+SELECT {cols}, list_concat(r.evidence,
+                           list_filter(coalesce(l.extra, []),
+                                       lambda x: NOT list_contains(r.evidence, x))) AS evidence
+FROM {raw} r LEFT JOIN linked l USING (_i)
+ORDER BY r._i
+"""
+
+
+def link_evidence(con: duckdb.DuckDBPyConnection, raw: pl.DataFrame) -> pl.DataFrame:
+    """The timeline's candidate rows, with the CloudTrail line of every linked write added."""
+    if raw.height == 0 or not con.execute("SELECT count(*) FROM record_changes").fetchall()[0][0]:
+        return raw
+    name = "_pf_timeline_raw"
+    con.register(name, raw.with_row_index("_i").to_arrow())
+    try:
+        cols = ", ".join(f'r."{c}"' for c in raw.columns if c != "evidence")
+        linked = con.sql(_LINK_SQL.format(raw=name, cols=cols)).pl()
+    finally:
+        con.unregister(name)
+    return linked.select(raw.columns).cast(raw.schema)  # type: ignore[arg-type]
+
+
 def _who(actor: str | None) -> str:
     """An actor, shortly: the IAM user, or role/session."""
     if not actor:

@@ -335,6 +335,7 @@ def build_timeline(
         steps = change_history.timeline_rows(con, F)
         if steps.height:
             raw = pl.concat([raw, steps.cast(raw.schema)])  # type: ignore[arg-type]
+        raw = change_history.link_evidence(con, raw)
         impact = con.sql(_IMPACT_SQL.format(F=F), params=[dns_tolerance_s]).pl()
     trigger = _trigger(found, raw)
     events = _events_frame(raw, trigger, tz, {r["endpoint"]: r for r in impact.to_dicts()})
