@@ -38,7 +38,8 @@ WITH f AS (
     FROM {F}
     WHERE rule IN ('record_set_emptied', 'conflicting_writers', 'unlogged_change')
 ), enactor AS (
-    SELECT change_id, arg_min({{'file': file, 'line': line}}, (ts, file, line)) AS ev,
+    SELECT change_id,
+           arg_min({{'file': file, 'line': line, 'record': NULL::BIGINT}}, (ts, file, line)) AS ev,
            arg_min(host, (ts, file, line)) AS host
     FROM enactor_events
     WHERE event = 'endpoint_update' AND change_id IS NOT NULL
@@ -46,62 +47,68 @@ WITH f AS (
 )
 SELECT f.start AS ts, f.rule AS kind, f.host, f.endpoint, NULL::BIGINT AS generation, f.rule,
        f.id AS finding_id,
-       list_filter([{{'file': f.evidence[1].file, 'line': f.evidence[1].line}}, e.ev],
-                   lambda x: x.file IS NOT NULL) AS evidence,
+       list_filter([f.evidence[1], e.ev], lambda x: x.file IS NOT NULL) AS evidence,
        to_json({{'details': f.details::JSON, 'end': f."end", 'enactor': e.host}}) AS facts
 FROM f LEFT JOIN enactor e ON e.change_id = f.cid
 UNION ALL
 SELECT f."end", 'record_set_restored',
        json_extract_string(f.details, '$.restored_by'), f.endpoint, NULL, f.rule, f.id,
-       list_filter([{{'file': f.evidence[-1].file, 'line': f.evidence[-1].line}}, e.ev],
-                   lambda x: x.file IS NOT NULL),
+       list_filter([f.evidence[-1], e.ev], lambda x: x.file IS NOT NULL),
        to_json({{'details': f.details::JSON, 'since': f.start, 'enactor': e.host}})
 FROM f LEFT JOIN enactor e ON e.change_id = f.back_cid
 WHERE f.rule = 'record_set_emptied' AND f."end" IS NOT NULL
 """
 
 
-def timeline_rows(con: duckdb.DuckDBPyConnection, F: str) -> pl.DataFrame:
-    """The change-history steps, as candidate rows of the timeline."""
-    return con.sql(_STEPS_SQL.format(F=F)).pl()
-
-
-# Each Enactor line of a step's evidence whose change id the trail holds brings the
-# CloudTrail line of that change: the write as the Enactor logged it and as Route 53 got it.
-_LINK_SQL = """
-WITH ev AS (SELECT _i, unnest(evidence) AS e FROM {raw}),
+# The timeline's candidate rows with the change-history steps, evidence typed with
+# ``record``; each Enactor line of a row's evidence whose change id the trail holds brings
+# the CloudTrail line of that change: the write as the Enactor logged it and as Route 53
+# got it. {raw}: the rows so far, {steps}: the steps.
+_WITH_STEPS_SQL = """
+WITH rows AS (
+    SELECT * REPLACE (CAST(evidence AS STRUCT(file VARCHAR, line BIGINT, record BIGINT)[])
+                      AS evidence)
+    FROM {raw}
+    UNION ALL BY NAME
+    SELECT * FROM {steps}
+), numbered AS (SELECT row_number() OVER () AS _i, * FROM rows),
+ev AS (SELECT _i, unnest(evidence) AS e FROM numbered),
 trail AS (
-    SELECT change_id, arg_min(file, (ts, file, line)) AS file,
-           arg_min(line, (ts, file, line)) AS line
+    SELECT change_id, arg_min({{'file': file, 'line': line, 'record': record}}, (ts, file, line))
+               AS ev
     FROM record_changes WHERE change_id IS NOT NULL GROUP BY change_id
 ),
 linked AS (
-    SELECT ev._i, list(DISTINCT {{'file': t.file, 'line': t.line}}) AS extra
+    SELECT ev._i, list(DISTINCT t.ev) AS extra
     FROM ev
     JOIN enactor_events x ON x.file = ev.e.file AND x.line = ev.e.line
     JOIN trail t ON t.change_id = x.change_id
     GROUP BY ev._i
 )
-SELECT {cols}, list_concat(r.evidence,
-                           list_filter(coalesce(l.extra, []),
-                                       lambda x: NOT list_contains(r.evidence, x))) AS evidence
-FROM {raw} r LEFT JOIN linked l USING (_i)
-ORDER BY r._i
+SELECT n.* EXCLUDE (_i, evidence),
+       list_concat(n.evidence, list_filter(coalesce(l.extra, []),
+                                           lambda x: NOT list_contains(n.evidence, x)))
+           AS evidence
+FROM numbered n LEFT JOIN linked l USING (_i)
+ORDER BY n._i
 """
 
 
-def link_evidence(con: duckdb.DuckDBPyConnection, raw: pl.DataFrame) -> pl.DataFrame:
-    """The timeline's candidate rows, with the CloudTrail line of every linked write added."""
-    if raw.height == 0 or not con.execute("SELECT count(*) FROM record_changes").fetchall()[0][0]:
+def with_steps(con: duckdb.DuckDBPyConnection, F: str, raw: pl.DataFrame) -> pl.DataFrame:
+    """The timeline's candidate rows plus the change-history steps (unchanged without a
+    change history)."""
+    if not con.execute("SELECT count(*) FROM record_changes").fetchall()[0][0]:
         return raw
+    steps = con.sql(_STEPS_SQL.format(F=F)).pl().to_arrow()
     name = "_pf_timeline_raw"
-    con.register(name, raw.with_row_index("_i").to_arrow())
+    con.register(name, raw.to_arrow())
+    con.register(name + "_steps", steps)
     try:
-        cols = ", ".join(f'r."{c}"' for c in raw.columns if c != "evidence")
-        linked = con.sql(_LINK_SQL.format(raw=name, cols=cols)).pl()
+        out = con.sql(_WITH_STEPS_SQL.format(raw=name, steps=name + "_steps")).pl()
     finally:
         con.unregister(name)
-    return linked.select(raw.columns).cast(raw.schema)  # type: ignore[arg-type]
+        con.unregister(name + "_steps")
+    return out.select(raw.columns)
 
 
 def _who(actor: str | None) -> str:

@@ -30,34 +30,77 @@ class Quote:
     line: int
     text: str | None
     problem: str | None = None
+    record: int | None = None  # the event's index in a JSON document (CloudTrail)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "text": self.text, "problem": self.problem}
+        out = {"file": self.file, "line": self.line, "text": self.text, "problem": self.problem}
+        return out | ({"record": self.record} if self.record is not None else {})
 
 
 def read_lines(
     case: Any, refs: Iterable[Mapping[str, Any]], *, max_chars: int = MAX_QUOTE_CHARS
 ) -> dict[tuple[str, int], Quote]:
-    """The raw text of each ``{file, line}`` in ``refs``, keyed by ``(file, line)``.
+    """The raw text of each ``{file, line}`` in ``refs``, keyed by ``(file, line)``; of each
+    ``{file, line, record}`` (an event of a JSON document), keyed by ``(file, line, record)``.
 
     Each file is read once, up to its last wanted line. Lines longer than ``max_chars``
     are cut (and say so); a trailing newline is dropped.
     """
     wanted: dict[str, set[int]] = {}
+    records: dict[str, set[tuple[int, int]]] = {}
     for r in refs:
-        if r and r.get("file") is not None and r.get("line") is not None:
+        if r and r.get("file") is not None and r.get("record") is not None:
+            records.setdefault(str(r["file"]), set()).add((int(r["line"]), int(r["record"])))
+        elif r and r.get("file") is not None and r.get("line") is not None:
             wanted.setdefault(str(r["file"]), set()).add(int(r["line"]))
-    if not wanted:
+    if not wanted and not records:
         return {}
     rows = case.con.execute(
         "SELECT file, root, sha256 FROM files WHERE file IN (SELECT unnest(?))",
-        [sorted(wanted)],
+        [sorted({*wanted, *records})],
     ).fetchall()
     known = {file: (root, sha) for file, root, sha in rows}
-    out: dict[tuple[str, int], Quote] = {}
+    out: dict[Any, Quote] = {}
     for file, lines in sorted(wanted.items()):
         root, sha = known.get(file, (None, None))
         out.update(_read_file(file, root, sha, lines, max_chars))
+    for file, wanted_records in sorted(records.items()):
+        root, sha = known.get(file, (None, None))
+        out.update(_read_records(file, root, sha, wanted_records, max_chars))
+    return out
+
+
+def _read_records(
+    file: str, root: str | None, sha: str | None, wanted: set[tuple[int, int]], max_chars: int
+) -> dict[tuple[str, int, int], Quote]:
+    """Records of a JSON document, keyed ``(file, line, record)``: the event's own text."""
+    from ..ingest.document import read_document, split_records
+
+    def quote(line: int, rec: int, text: str | None, problem: str | None) -> Quote:
+        return Quote(file, line, text, problem, record=rec)
+
+    path = Path(root) / file if root else None
+    if path is None or not path.is_file():
+        why = "the file is not in the case's inventory" if path is None else f"no file at {path}"
+        return {(file, n, i): quote(n, i, None, why) for n, i in wanted}
+    state = ReadState()
+    try:
+        split = split_records(read_document(path, state), state.error)
+    except OSError as exc:
+        return {(file, n, i): quote(n, i, None, f"cannot read {path}: {exc}") for n, i in wanted}
+    note = (
+        "the file changed since it was ingested (sha256 differs)" if sha != state.sha256 else None
+    )
+    texts = split.records.column("text")
+    out = {}
+    for n, i in wanted:
+        if i >= split.records.num_rows:
+            out[(file, n, i)] = quote(n, i, None, "no such record in the file")
+            continue
+        text = str(texts[i]).strip()  # the record as written (a pretty one spans lines)
+        if len(text) > max_chars:
+            text = text[:max_chars] + f"… [{len(text) - max_chars} more characters]"
+        out[(file, n, i)] = quote(n, i, text, note)
     return out
 
 

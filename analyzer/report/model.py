@@ -202,7 +202,9 @@ def _quote_list(
 ) -> list[dict[str, Any]]:
     out = []
     for e in refs:
-        q = quotes.get((e["file"], e["line"]))
+        record = e.get("record")
+        key = (e["file"], e["line"]) if record is None else (e["file"], e["line"], record)
+        q = quotes.get(key)
         out.append(
             {
                 "file": e["file"],
@@ -210,6 +212,7 @@ def _quote_list(
                 "text": q.text if q else None,
                 "problem": q.problem if q else "not read",
             }
+            | ({"record": record} if record is not None else {})
         )
     return out
 

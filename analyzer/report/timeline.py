@@ -56,7 +56,8 @@ EVENT_SCHEMA: dict[str, Any] = {
     "endpoint": pl.String,
     "generation": pl.Int64,
     "sentence": pl.String,
-    "evidence": pl.List(pl.Struct({"file": pl.String, "line": pl.Int64})),
+    # ``record``: the event's index in a JSON document (CloudTrail), else null (not shown)
+    "evidence": pl.List(pl.Struct({"file": pl.String, "line": pl.Int64, "record": pl.Int64})),
     "rule": pl.String,
     "finding_id": pl.String,
     "facts": pl.String,
@@ -88,6 +89,10 @@ class Timeline:
 
 def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
     out = {k: rfc3339(v) if isinstance(v, dt.datetime) else v for k, v in row.items()}
+    if out.get("evidence"):
+        out["evidence"] = [
+            {k: v for k, v in e.items() if k != "record" or v is not None} for e in out["evidence"]
+        ]
     facts = out.get("facts")
     if isinstance(facts, str):
         out["facts"] = json.loads(facts)
@@ -332,10 +337,7 @@ def build_timeline(
     con: duckdb.DuckDBPyConnection = case.con
     with registered(con, found) as F:
         raw = con.sql(_EVENTS_SQL.format(F=F)).pl()
-        steps = change_history.timeline_rows(con, F)
-        if steps.height:
-            raw = pl.concat([raw, steps.cast(raw.schema)])  # type: ignore[arg-type]
-        raw = change_history.link_evidence(con, raw)
+        raw = change_history.with_steps(con, F, raw)
         impact = con.sql(_IMPACT_SQL.format(F=F), params=[dns_tolerance_s]).pl()
     trigger = _trigger(found, raw)
     events = _events_frame(raw, trigger, tz, {r["endpoint"]: r for r in impact.to_dicts()})

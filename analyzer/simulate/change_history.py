@@ -207,7 +207,7 @@ def simulate_change_history(out: Path, seed: int, **options: Any) -> dict[str, A
 def _write_jsonl(events: list[Event], out: Path, r: Rand) -> dict[str, int]:
     """A CloudTrail Lake / Athena export: one event per line, one line cut short."""
     rel = f"{SOURCE_DIR}/exports/{ACCOUNT}-route53-events.jsonl"
-    lines = []
+    lines: list[str] = []
     torn_at = r.int(1, len(events) - 1)
     for ev in events:
         text = json.dumps(ev.json(r), separators=(",", ":"))

@@ -61,6 +61,14 @@ def test_proofs_and_figure(only_trail, tmp_path: Path) -> None:
     assert "served no A records for" in emptied["therefore"]
     assert [s["label"] for s in proofs["conflicting_writers"]["steps"]] == ["W1", "Wn"]
     assert (tmp_path / "report" / "figures" / "record_sets.png").stat().st_size > 5000
+    # the quote of a CloudTrail line is the record's own event, not the whole document
+    finding = next(f for f in data["findings"] if f["rule"] == "record_set_emptied")
+    quote = finding["evidence"][0]
+    assert quote["record"] == emptied["steps"][1]["evidence"]["record"]
+    assert quote["text"].startswith("{") and quote["text"].endswith("}")
+    assert f'"/change/{finding["details"]["change_id"]}"' in quote["text"]
+    step = next(t for t in data["timeline"] if t["kind"] == "record_set_emptied")
+    assert step["evidence"][0]["text"] == quote["text"]
 
 
 def test_record_state_is_one_call_away(only_trail) -> None:
