@@ -28,9 +28,15 @@ from .reader import GZIP_MAGIC, ReadState, _gunzip_blocks, _HashingReader, _utf8
 
 _HEAD = re.compile(rb'^\s*\{\s*"Records"\s*:\s*\[')
 _KEY_BEFORE = re.compile(rb'"Records"\s*:\s*$')
-_OPEN, _CLOSE = np.array([123, 91], np.uint8), np.array([125, 93], np.uint8)  # { [  } ]
-_STRUCTURAL = np.array([123, 91, 125, 93, 44], np.uint8)  # { [ } ] ,
 _SPACE = b" \t\r\n"
+# Byte lookup tables (one gather per byte, faster than np.isin): the depth change of a
+# structural byte ({ [ +1, } ] -1, "," 0), which bytes are structural, which are blank.
+_DELTA = np.zeros(256, np.int8)
+_DELTA[[123, 91]], _DELTA[[125, 93]] = 1, -1
+_IS_STRUCTURAL = np.zeros(256, bool)
+_IS_STRUCTURAL[[123, 91, 125, 93, 44]] = True
+_IS_BLANK = np.zeros(256, bool)
+_IS_BLANK[list(_SPACE)] = True
 
 
 def is_document(path: Path) -> bool:
@@ -146,10 +152,10 @@ def split_records(content: bytes, cut_off: str | None = None) -> Split:
     a = np.frombuffer(content, np.uint8)
     newlines = np.flatnonzero(a == 10)
     quotes = _unescaped_quotes(a)
-    s = np.flatnonzero(np.isin(a, _STRUCTURAL))
+    s = np.flatnonzero(_IS_STRUCTURAL[a])
     s = s[np.searchsorted(quotes, s) % 2 == 0]  # outside strings
     c = a[s]
-    delta = np.isin(c, _OPEN).astype(np.int64) - np.isin(c, _CLOSE).astype(np.int64)
+    delta = _DELTA[c].astype(np.int64)
     after_depth = np.cumsum(delta)
     depth = after_depth - delta  # depth before each structural byte
     opens = np.flatnonzero((c == 91) & (depth == 1))
@@ -177,7 +183,7 @@ def split_records(content: bytes, cut_off: str | None = None) -> Split:
     starts = seps + 1
     lengths = ends - starts
     # the line an element starts on: its first non-blank byte (objects: their brace)
-    first = np.flatnonzero(~np.isin(a, np.frombuffer(_SPACE, np.uint8)))
+    first = np.flatnonzero(~_IS_BLANK[a])
     j = np.searchsorted(first, starts)
     lead = np.where(j < len(first), first[np.minimum(j, len(first) - 1)], starts)
     lead = np.minimum(lead, ends)
@@ -227,15 +233,8 @@ def load_document(
                 "UPDATE files SET mtime_ns = ?, size = ? WHERE file = ?",
                 [st.st_mtime_ns, st.st_size, rel],
             )
-            return FileResult(
-                rel,
-                prev["source"],
-                "unchanged",
-                prev["lines"],
-                prev["loaded"],
-                prev["quarantined"],
-                prev["message"],
-            )
+            counts = (prev["lines"], prev["loaded"], prev["quarantined"], prev["message"])
+            return FileResult(rel, prev["source"], "unchanged", *counts)
         return ingestor._record_changed(rel, prev, "a JSON document is loaded whole")
     split = split_records(content, state.error)
     ctx = LoadContext(

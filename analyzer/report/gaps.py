@@ -13,6 +13,8 @@ chain of evidence has a hole, and what evidence is missing:
 - ``order_uncertain``: a conclusion resting on an event order closer than the
   clock-skew bound;
 - ``missing_source`` / ``no_dns_for_endpoint``: a whole source absent.
+- ``write_not_in_trail``: an Enactor write logged ``ok`` that the CloudTrail trail does
+  not hold as a successful change (``change_history.py``).
 
 Every check is one set-based query over the canonical tables and the findings.
 """
