@@ -7,7 +7,7 @@ The data: S3-delivered CloudTrail documents (gzip, ``AWSLogs/.../YYYY/MM/DD/``, 
 records a file, 80% Route 53 ChangeResourceRecordSets with one to three changes, the
 rest reads and other services), written by the simulator's CloudTrail writer into
 ``--work`` (git-ignored) and reused. Measured, each in its own process, into a new
-database file, median of ``--repeat`` runs:
+database file, median of ``--repeat`` runs (the two interleaved):
 
 * **analyzer**: ``Case.ingest`` of the directory (split, parse, one row per change,
   quarantine and counts, provenance with file, line and record).
@@ -117,10 +117,9 @@ def main() -> None:
         print(json.dumps({"s": _child(args.child, args.work, db)}))
         return
     generate(args.work, args.events)
-    rows = {}
-    for kind in ("duckdb", "analyzer"):
-        runs = []
-        for _ in range(args.repeat):
+    runs: dict[str, list[float]] = {"duckdb": [], "analyzer": []}
+    for _ in range(args.repeat):  # interleaved: both see the same load on a shared machine
+        for kind, times in runs.items():
             out = subprocess.run(
                 [sys.executable, __file__, "--child", kind, "--work", str(args.work)],
                 check=True,
@@ -128,8 +127,8 @@ def main() -> None:
                 text=True,
                 env=os.environ,
             )
-            runs.append(json.loads(out.stdout)["s"])
-        rows[kind] = (statistics.median(runs), min(runs), max(runs))
+            times.append(json.loads(out.stdout)["s"])
+    rows = {k: (statistics.median(v), min(v), max(v)) for k, v in runs.items()}
     floor = rows["duckdb"][0]
     print("| what | median s | min–max s | events/s | ratio |")
     print("| --- | --- | --- | --- | --- |")

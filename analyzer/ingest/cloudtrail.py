@@ -113,29 +113,32 @@ WITH p AS (
         END AS why
     FROM k
 )
-SELECT line, record, text, r, ts, changes, coalesce(is_change, false) AS is_change,
+SELECT line, record, ts, changes, coalesce(is_change, false) AS is_change,
+       r.userIdentity AS u, r.sourceIPAddress AS source_ip,
+       r.requestParameters.hostedZoneId AS zone, r.responseElements.changeInfo.id AS cid,
+       r.errorCode AS error_code, NOT pf_has_zone(r.eventTime) AS zoneless,
        CASE WHEN why IS NOT NULL AND record IS NOT NULL THEN 'Records[' || record || ']: ' || why
             ELSE why END AS reason,
+       CASE WHEN why IS NOT NULL THEN text END AS text,  -- kept for the quarantine only
        coalesce(r.eventSource, '?') || ' ' || coalesce(r.eventName, '?') AS what
 FROM c
 """
 
 _ACTOR = """
-    CASE WHEN r.userIdentity.sessionContext.sessionIssuer.arn IS NOT NULL
-         THEN r.userIdentity.sessionContext.sessionIssuer.arn
-              || coalesce(
-                     '/' || nullif(regexp_extract(r.userIdentity.arn, '/([^/]+)$', 1), ''),
-                     '/' || nullif(regexp_extract(r.userIdentity.principalId, ':(.+)$', 1), ''),
-                     '')
-         ELSE coalesce(r.userIdentity.arn, r.userIdentity.principalId, r.userIdentity.invokedBy)
+    CASE WHEN u.sessionContext.sessionIssuer.arn IS NOT NULL
+         THEN u.sessionContext.sessionIssuer.arn
+              || coalesce('/' || nullif(regexp_extract(u.arn, '/([^/]+)$', 1), ''),
+                          '/' || nullif(regexp_extract(u.principalId, ':(.+)$', 1), ''),
+                          '')
+         ELSE coalesce(u.arn, u.principalId, u.invokedBy)
     END"""
 
 _INSERT_SQL = f"""
 INSERT INTO record_changes BY NAME
 SELECT ts, {_ACTOR} AS actor,
-       r.sourceIPAddress AS source_ip,
-       regexp_replace(r.requestParameters.hostedZoneId, '^/?hostedzone/', '') AS zone_id,
-       regexp_replace(r.responseElements.changeInfo.id, '^/?change/', '') AS change_id,
+       source_ip,
+       regexp_replace(zone, '^/?hostedzone/', '') AS zone_id,
+       regexp_replace(cid, '^/?change/', '') AS change_id,
        upper(ch.action) AS action,
        pf_name(ch.resourceRecordSet.name) AS name,
        upper(ch.resourceRecordSet.type) AS type,
@@ -144,7 +147,7 @@ SELECT ts, {_ACTOR} AS actor,
        try_cast(ch.resourceRecordSet.tTL AS BIGINT) AS ttl,
        list_transform(ch.resourceRecordSet.resourceRecords, lambda v: v.value) AS "values",
        pf_name(ch.resourceRecordSet.aliasTarget.dNSName) AS alias_target,
-       r.errorCode AS error_code,
+       error_code,
        $file AS file, line, record
 FROM (SELECT *, unnest(changes) AS ch FROM _ct WHERE reason IS NULL AND is_change)
 """
@@ -160,17 +163,17 @@ def load(ctx: LoadContext) -> tuple[int, int]:
         "FROM _ct WHERE reason IS NOT NULL",
         {"file": ctx.file, "ws": _WS},
     )
-    loaded, quarantined, zoneless = con.execute(
-        """SELECT count(*) FILTER (reason IS NULL), count(*) FILTER (reason IS NOT NULL),
-                  count(*) FILTER (reason IS NULL AND is_change AND NOT pf_has_zone(r.eventTime))
-           FROM _ct"""
-    ).fetchall()[0]
-    ctx.zoneless += zoneless
+    loaded = quarantined = 0
     others = ctx.state.setdefault("others", {})
-    for what, n in con.execute(
-        "SELECT what, count(*) FROM _ct WHERE reason IS NULL AND NOT is_change GROUP BY what"
+    for other, ok, bad, zoneless in con.execute(
+        """SELECT CASE WHEN reason IS NULL AND NOT is_change THEN what END,
+                  count(*) FILTER (reason IS NULL), count(*) FILTER (reason IS NOT NULL),
+                  count(*) FILTER (reason IS NULL AND is_change AND zoneless)
+           FROM _ct GROUP BY 1"""
     ).fetchall():
-        others[what] = others.get(what, 0) + n
+        loaded, quarantined, ctx.zoneless = loaded + ok, quarantined + bad, ctx.zoneless + zoneless
+        if other is not None:
+            others[other] = others.get(other, 0) + ok
     _note_others(ctx, others)
     con.execute("DROP TABLE _ct")
     return loaded, quarantined

@@ -161,7 +161,14 @@ def split_records(content: bytes, cut_off: str | None = None) -> Split:
     opens = np.flatnonzero((c == 91) & (depth == 1))
     if not len(opens) or not _KEY_BEFORE.search(content[max(0, s[opens[0]] - 64) : s[opens[0]]]):
         return Split(
-            empty, [(1, "not a CloudTrail document: no Records array", content[:2000].decode())]
+            empty,
+            [
+                (
+                    1,
+                    "not a CloudTrail document: no Records array",
+                    content[:2000].decode("utf-8", "replace"),
+                )
+            ],
         )
     k0 = opens[0]
     after = np.flatnonzero(after_depth[k0 + 1 :] < 2)
@@ -182,11 +189,15 @@ def split_records(content: bytes, cut_off: str | None = None) -> Split:
         seps = seps[: len(ends)]
     starts = seps + 1
     lengths = ends - starts
-    # the line an element starts on: its first non-blank byte (objects: their brace)
-    first = np.flatnonzero(~_IS_BLANK[a])
-    j = np.searchsorted(first, starts)
-    lead = np.where(j < len(first), first[np.minimum(j, len(first) - 1)], starts)
-    lead = np.minimum(lead, ends)
+    # the line an element starts on: its first non-blank byte (objects: their brace),
+    # found by stepping all elements over their leading blanks at once
+    lead = starts.copy()
+    while len(lead):
+        step = lead < ends
+        step[step] = _IS_BLANK[a[lead[step]]]
+        if not step.any():
+            break
+        lead[step] += 1
     blank = lead >= ends
     if len(starts) == 1 and blank[0] and k_close is not None:  # "[]": no records
         starts, lengths, lead, blank = starts[:0], lengths[:0], lead[:0], blank[:0]
@@ -199,7 +210,7 @@ def split_records(content: bytes, cut_off: str | None = None) -> Split:
                 (
                     line,
                     "not a CloudTrail document: data after the Records array",
-                    rest[:2000].decode(),
+                    rest[:2000].decode("utf-8", "replace"),
                 )
             )
     text = _views(content, starts.astype(np.int64), lengths.astype(np.int64))
