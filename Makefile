@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 SAMPLE  = sample_logs/dynamodb-2025-10-20
 OUT    ?= out
 
-.PHONY: install demo test lint format sample-logs bench clean
+.PHONY: install demo test lint format sample-logs bench bench-cloudtrail clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ sample-logs: install
 ## bench: the benchmark of benchmarks/ (see benchmarks/RESULTS.md)
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+## bench-cloudtrail: CloudTrail ingest against DuckDB's read_json (benchmarks/cloudtrail.py)
+bench-cloudtrail: install
+	$(BIN)/python benchmarks/cloudtrail.py
 
 clean:
 	rm -rf $(OUT) .pytest_cache .ruff_cache .mypy_cache
