@@ -224,7 +224,7 @@ class Case:
             finding = record
         refs = [e for e in finding.get("evidence") or [] if e]
         quotes = read_lines(self, refs)
-        return [quotes[(str(e["file"]), int(e["line"]))].to_dict() for e in refs]
+        return [quotes[_quote_key(e)].to_dict() for e in refs]
 
     # -- the story: timeline, gaps, report, audit (analyzer.report, analyzer.audit) -----------
     def timeline(self, findings: Any = None, *, tz: str = "UTC") -> Any:
@@ -261,6 +261,12 @@ class Case:
         from .audit import audit
 
         return audit(self, since=since, fail_on=fail_on, **kwargs)
+
+
+def _quote_key(e: Mapping[str, Any]) -> tuple[Any, ...]:
+    """How ``read_lines`` keys a quote: ``(file, line)``, or with the record of a document."""
+    key = (str(e["file"]), int(e["line"]))
+    return key if e.get("record") is None else (*key, int(e["record"]))
 
 
 def _tune(con: duckdb.DuckDBPyConnection, *, in_memory: bool) -> None:

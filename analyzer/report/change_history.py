@@ -85,12 +85,17 @@ linked AS (
     JOIN trail t ON t.change_id = x.change_id
     GROUP BY ev._i
 )
-SELECT n.* EXCLUDE (_i, evidence),
-       list_concat(n.evidence, list_filter(coalesce(l.extra, []),
-                                           lambda x: NOT list_contains(n.evidence, x)))
-           AS evidence
-FROM numbered n LEFT JOIN linked l USING (_i)
-ORDER BY n._i
+SELECT * EXCLUDE (_i, evidence),
+       list_transform(evidence, lambda x: {{'file': x.file, 'line': x.line}}) AS evidence,
+       list_transform(evidence, lambda x: x.record) AS _records
+FROM (
+    SELECT n.* EXCLUDE (evidence),
+           list_concat(n.evidence, list_filter(coalesce(l.extra, []),
+                                               lambda x: NOT list_contains(n.evidence, x)))
+               AS evidence
+    FROM numbered n LEFT JOIN linked l USING (_i)
+)
+ORDER BY _i
 """
 
 
@@ -108,7 +113,30 @@ def with_steps(con: duckdb.DuckDBPyConnection, F: str, raw: pl.DataFrame) -> pl.
     finally:
         con.unregister(name)
         con.unregister(name + "_steps")
-    return out.select(raw.columns)
+    return _records_to_facts(out.select(*raw.columns, "_records"))
+
+
+# The timeline frame's evidence is (file, line); the record of a CloudTrail line rides in
+# the row's facts (``evidence_records``, aligned with the evidence) and is put back into
+# the evidence items of ``Timeline.records()`` (so the report quotes the record itself).
+def _records_to_facts(rows: pl.DataFrame) -> pl.DataFrame:
+    facts = []
+    for recs, fx in zip(rows["_records"].to_list(), rows["facts"].to_list(), strict=True):
+        if any(r is not None for r in recs or []):
+            fx = json.dumps(json.loads(fx or "{}") | {"evidence_records": recs}, default=str)
+        facts.append(fx)
+    return rows.with_columns(pl.Series("facts", facts, dtype=pl.String)).drop("_records")
+
+
+def records_into_evidence(row: dict[str, Any]) -> None:
+    """Put ``facts.evidence_records`` back into a timeline record's evidence items."""
+    facts = row.get("facts")
+    recs = facts.pop("evidence_records", None) if isinstance(facts, dict) else None
+    if recs:
+        row["evidence"] = [
+            dict(e) | ({"record": r} if r is not None else {})
+            for e, r in zip(row.get("evidence") or [], recs, strict=False)
+        ]
 
 
 def _who(actor: str | None) -> str:

@@ -657,7 +657,9 @@ _SOURCE_TEXT = {
 
 def _source_gaps(con: duckdb.DuckDBPyConnection, F: str) -> list[dict[str, Any]]:
     counts = con.sql(_SOURCES_SQL).fetchall()[0]
-    if counts[3] and not any(counts[:3]):
+    # a change history (CloudTrail) is control-plane evidence: not "DNS query logs only"
+    changes = con.sql("SELECT count(*) FROM record_changes").fetchall()[0][0]
+    if counts[3] and not any(counts[:3]) and not changes:
         return [_dns_only_gap(con, F)]
     rows = []
     for name, n in zip(("planner", "enactor", "operator", "dns"), counts, strict=True):

@@ -56,8 +56,7 @@ EVENT_SCHEMA: dict[str, Any] = {
     "endpoint": pl.String,
     "generation": pl.Int64,
     "sentence": pl.String,
-    # ``record``: the event's index in a JSON document (CloudTrail), else null (not shown)
-    "evidence": pl.List(pl.Struct({"file": pl.String, "line": pl.Int64, "record": pl.Int64})),
+    "evidence": pl.List(pl.Struct({"file": pl.String, "line": pl.Int64})),
     "rule": pl.String,
     "finding_id": pl.String,
     "facts": pl.String,
@@ -89,13 +88,11 @@ class Timeline:
 
 def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
     out = {k: rfc3339(v) if isinstance(v, dt.datetime) else v for k, v in row.items()}
-    if out.get("evidence"):
-        out["evidence"] = [
-            {k: v for k, v in e.items() if k != "record" or v is not None} for e in out["evidence"]
-        ]
+
     facts = out.get("facts")
     if isinstance(facts, str):
         out["facts"] = json.loads(facts)
+        change_history.records_into_evidence(out)
     return out
 
 

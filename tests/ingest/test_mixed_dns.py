@@ -117,7 +117,7 @@ def test_every_example_of_the_formats_page_loads_as_its_source(tmp_path):
             name = f"{i}-{j}.log"
             (tmp_path / name).write_text(block)
             expected[name] = (source, block.count("\n"))
-    assert len({s for s, _ in expected.values()}) == 15  # every format has an example
+    assert len({s for s, _ in expected.values()}) == 16  # every format has an example
     with open_case() as c:
         got = {
             r.file: (r.source, r.lines)

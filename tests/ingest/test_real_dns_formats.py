@@ -26,6 +26,7 @@ COUNTS = {
     "dnsmasq/pihole-issue-140.log": ("dnsmasq", 5, 4, 1),  # a reply whose query came before
     "gcp-cloud-dns/elastic-test-dns.log": ("gcp_dns", 5, 5, 0),
     "powerdns-recursor/pdns-issue-14440-journal.log": ("powerdns", 2, 2, 0),
+    "route53-cloudtrail/docs-example.json": ("cloudtrail", 1, 1, 0),  # counts of records
     "route53-public/query-log.txt": ("route53_public", 5, 5, 0),
     "route53-resolver/resolver-query-log.jsonl": ("route53_resolver", 3, 3, 0),
     "suricata-eve-dns/elastic-test-eve-dns-4-1-4-subset.log": ("suricata", 6, 6, 0),
