@@ -321,3 +321,43 @@ def write_gaps(con: duckdb.DuckDBPyConnection, tz: str) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+# -- the summary's sentences ---------------------------------------------------------------
+def what_happened(found: list[Finding], tz: str) -> str | None:
+    """The summary's first sentence when a change-history finding starts the story."""
+    emptied = [f for f in found if f["rule"] == "record_set_emptied" and f["start"]]
+    if not emptied:
+        return None
+    f = min(emptied, key=lambda x: x["start"])
+    d, ep = f["details"], f["endpoint"]
+    text = (
+        f"At {timefmt.local(f['start'], tz, ms=False)}, {_who(f['host'])} deleted the last "
+        f"{d.get('type')} record set of {ep} (change {d.get('change_id')}, CloudTrail)"
+    )
+    dns = [g for g in found if g["rule"] == "dns_resolution_failure" and g["endpoint"] == ep]
+    if dns:
+        first = min(g["start"] for g in dns)
+        text += f"; queries for {ep} failed from {timefmt.local(first, tz, ms=False)}"
+    return text + "."
+
+
+def how_it_ended(timeline: Any, tz: str) -> str | None:
+    """The change that put an emptied record set back, and the last failed query after it."""
+    events = timeline.events
+    back = events.filter(pl.col("kind") == "record_set_restored")
+    if not back.height:
+        return None
+    r = back.sort("ts").row(0, named=True)
+    how = " at the console" if is_person(r["host"]) else ""
+    text = (
+        f"{_who(r['host'])} re-created the record set of {r['endpoint']}{how} at "
+        f"{timefmt.local(r['ts'], tz, ms=False)}"
+    )
+    last = events.filter(
+        (pl.col("kind") == "last_failed_query") & (pl.col("endpoint") == r["endpoint"])
+    )
+    if last.height:
+        lf = last.sort("ts").row(-1, named=True)
+        text += f"; its last failed query was at {timefmt.local(lf['ts'], tz, ms=False)}"
+    return text

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from . import timefmt
+from . import change_history, timefmt
 from .evidence import read_lines
 from .findings import SEVERITIES, Finding, normalize, parse_time, rfc3339, severity_rank
 from .gaps import GapOptions, find_gaps, gap_records
@@ -348,6 +348,9 @@ def _what_happened(found: list[Finding], timeline: Timeline, tz: str) -> str:
             f"At {timefmt.local(over['start'], tz, ms=False)}, {over['host']} applied the stale "
             f"generation {over['generation']} to {over['endpoint']} over a newer one."
         )
+    emptied = change_history.what_happened(found, tz)  # the DNS change history (CloudTrail)
+    if emptied:
+        return emptied
     dns = _first(found, "dns_resolution_failure")
     if dns:
         return (
@@ -441,6 +444,8 @@ def _how_it_ended(found: list[Finding], timeline: Timeline, tz: str) -> str:
                 f"its last failed query was at {timefmt.local(lf['ts'], tz, ms=False)}, "
                 f"{after} after the restore"
             )
+    elif (restored := change_history.how_it_ended(timeline, tz)) is not None:
+        parts.append(restored)
     elif last_failed.height:
         lf = last_failed.sort("ts").row(-1, named=True)
         parts.append(

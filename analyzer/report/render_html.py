@@ -388,6 +388,7 @@ CAPTIONS = {
     "swimlane": "Plans, applies, stalls and clean-ups per host; dashed lines mark findings.",
     "generations": "Effective generation per affected endpoint; shaded: the endpoint is empty.",
     "dns_ratio": "Share of failed DNS queries per minute; shaded: failure windows.",
+    "record_sets": "Record sets per name over time (CloudTrail), coloured by who changed them.",
 }
 
 

@@ -87,6 +87,7 @@ CAPTIONS = {
     "swimlane": "Plans, applies, stalls and clean-ups per host",
     "generations": "Effective generation per affected endpoint (shaded: empty)",
     "dns_ratio": "DNS failure ratio per minute per endpoint",
+    "record_sets": "Record sets per name over time (CloudTrail), by who changed them",
 }
 
 

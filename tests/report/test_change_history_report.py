@@ -55,6 +55,9 @@ def test_proofs_and_figure(only_trail, tmp_path: Path) -> None:
     paths = case.report(tmp_path / "report", found)
     data = json.loads(paths["json"].read_text())
     proofs = {f["rule"]: f["proof"] for f in data["findings"] if f.get("proof")}
+    summary = " ".join(data["summary"])
+    assert "deleted the last A record set of" in summary and "(IAM user) re-created" in summary
+    assert "no control-plane change" not in summary and "no restore" not in summary
     emptied = proofs["record_set_emptied"]
     assert [s["label"] for s in emptied["steps"]] == ["C", "D", "R"]
     assert emptied["steps"][1]["evidence"]["record"] is not None
