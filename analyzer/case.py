@@ -7,7 +7,7 @@ Everything the CLI does is a method here, so a notebook does the same with
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import polars as pl
 from . import schema
 from .errors import CaseError, CaseLockedError, InputError
 from .ingest.pipeline import FileResult, Ingestor, Progress
+from .profiles import Profile, load_profiles, to_source
 from .rules import Findings, load_rules, run_rules
 
 # DuckDB's memory limit for a case (``PLAN_FORENSICS_MEMORY_LIMIT`` overrides it): 10
@@ -127,8 +128,14 @@ class Case:
         assume_year: int | None = None,
         progress: Progress | None = None,
         chunk_bytes: int | None = None,
+        profiles: Sequence[str | Path | Profile] = (),
     ) -> list[FileResult]:
-        """Load every new or grown file below ``log_dir``; returns one result per file."""
+        """Load every new or grown file below ``log_dir``; returns one result per file.
+
+        ``profiles``: source profiles (files, directories of ``*.toml``, or ``Profile``
+        objects, see docs/profiles.md) for logs in other formats; a file whose first
+        line matches a profile's ``detect`` is read with it.
+        """
         root = Path(log_dir)
         if not root.exists():
             raise InputError(f"no such directory: {root}")
@@ -143,7 +150,8 @@ class Case:
         kwargs: dict[str, Any] = {"assume_tz": assume_tz, "assume_year": assume_year}
         if chunk_bytes:
             kwargs["chunk_bytes"] = chunk_bytes
-        return Ingestor(self.con, progress=progress, **kwargs).ingest(root)
+        sources = [to_source(p) for p in load_profiles(*profiles)]
+        return Ingestor(self.con, progress=progress, profiles=sources, **kwargs).ingest(root)
 
     # -- queries -----------------------------------------------------------------------
     def sql(self, query: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:

@@ -40,3 +40,7 @@ class CaseError(AnalyzerError):
 
 class RuleError(AnalyzerError):
     """A rule file is broken: bad header, unknown table, SQL that does not parse."""
+
+
+class ProfileError(AnalyzerError):
+    """A source profile is broken: unknown key, wrong type, a regex that does not compile."""

@@ -9,7 +9,7 @@ lines, after checking that its earlier content is unchanged.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -88,13 +88,19 @@ def _sample_lines(path: Path) -> tuple[list[str], str | None]:
     return [ln for ln in lines if ln][:SNIFF_LINES], None
 
 
-def detect_source(path: Path) -> tuple[Source | None, str | None]:
-    """Recognise a file's source from its first non-empty lines (majority vote)."""
+def detect_source(
+    path: Path, profiles: Sequence[Source] = ()
+) -> tuple[Source | None, str | None]:
+    """Recognise a file's source: the first profile whose ``detect`` its first non-empty
+    line matches, else a majority vote of the built-in sources over its first lines."""
     lines, problem = _sample_lines(path)
     if problem:
         return None, problem
     if not lines:
         return None, "no non-empty line in the first 64 KiB"
+    for profile in profiles:
+        if profile.sniff(lines[0]):
+            return profile, None
     best, best_hits = None, 0
     for source in SOURCES:
         hits = sum(1 for ln in lines if source.sniff(ln))
@@ -116,8 +122,10 @@ class Ingestor:
         assume_year: int | None = None,
         chunk_bytes: int = CHUNK_BYTES,
         progress: Progress | None = None,
+        profiles: Sequence[Source] = (),
     ):
         self.con = con
+        self.profiles = tuple(profiles)
         self.assume_tz = assume_tz
         self.assume_year = assume_year
         self.chunk_bytes = chunk_bytes
@@ -157,7 +165,7 @@ class Ingestor:
                 )
             if prev and prev["status"] not in ("skipped",):
                 return self._load_again(root, path, rel, st, prev)
-            source, problem = detect_source(path)
+            source, problem = detect_source(path, self.profiles)
             if source is None:
                 return self._record_skip(root, rel, st, problem or "unknown")
             return self._load(root, path, rel, st, source, None)
@@ -167,9 +175,10 @@ class Ingestor:
     def _load_again(
         self, root: Path, path: Path, rel: str, st: os.stat_result, prev: dict[str, Any]
     ) -> FileResult:
-        source = next((s for s in SOURCES if s.name == prev["source"]), None)
-        if source is None:  # a source this version no longer knows
-            return FileResult(rel, prev["source"], "changed", message="unknown source")
+        source = next((s for s in (*self.profiles, *SOURCES) if s.name == prev["source"]), None)
+        if source is None:  # a source this version no longer knows, or a profile not given
+            why = f"unknown source {prev['source']!r} (a profile not given this time?)"
+            return FileResult(rel, prev["source"], "changed", message=why)
         if source.document is not None and source.document(path):
             return load_document(self, root, path, rel, st, source, prev)
         if not prev["ends_with_newline"]:
