@@ -15,6 +15,7 @@ from .. import __version__
 from .detect import detect, rules
 from .explain import explain, timeline
 from .ingest import ingest, quarantine
+from .profiles import profiles
 from .report import audit, report
 from .simulate import simulate
 from .sqlcmd import schema_cmd, sql
@@ -42,6 +43,7 @@ main.add_command(report)
 main.add_command(audit)
 main.add_command(explain)
 main.add_command(timeline)
+main.add_command(profiles)
 
 
 def run() -> None:  # pragma: no cover - console entry point wrapper

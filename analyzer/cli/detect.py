@@ -12,6 +12,7 @@ import click
 
 from .. import __version__
 from ..export import findings_sarif
+from ..profiles import load_profiles
 from ..report.navigation import localize
 from ..rules import SEVERITIES, SEVERITY_RANK, Findings, load_rules, rules_markdown
 from ..rules.params import merge, parse_assignments, read_config
@@ -28,6 +29,7 @@ from .common import (
 )
 from .ingest import ingest_summary, run_ingest
 from .output import colour_wanted, echo_long, emit, fit, render_csv, render_table, terminal_width
+from .profiles import profiles_option
 from .progress import Progress
 
 _TABLE_COLUMNS = ["id", "severity", "rule", "start", "end", "endpoint", "gen", "host", "summary"]
@@ -141,6 +143,7 @@ def print_findings(found: Findings, fmt: str, zone: ZoneInfo, rules: dict[str, A
 @window_options
 @tz_options
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary line on stderr.")
+@profiles_option
 @handle_errors
 def detect(
     path: Path,
@@ -159,6 +162,7 @@ def detect(
     assume_tz: str,
     assume_year: int | None,
     quiet: bool,
+    profile_dirs: tuple[Path, ...],
 ) -> None:
     """Run the detection rules over PATH: a log directory (ingested first, new lines
     only) or a case database file.
@@ -174,10 +178,13 @@ def detect(
     params = merge(read_config(config) if config else None, parse_assignments(param_items))
     ruleset = load_rules(*rules_dirs)
     ruleset.raise_errors()
+    profiles = load_profiles(*profile_dirs)
     case, is_dir = case_for(path, db, read_only=path.is_file())
     with case:
         if is_dir:
-            results = run_ingest(case, path, assume_tz, quiet=quiet, assume_year=assume_year)
+            results = run_ingest(
+                case, path, assume_tz, quiet=quiet, assume_year=assume_year, profiles=profiles
+            )
             if not quiet:
                 click.echo(ingest_summary(results, path, case.path), err=True)
         bar = Progress(enabled=not quiet)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from ..case import Case, default_case_path, open_case
 from ..ingest.pipeline import FileResult
+from ..profiles import Profile, load_profiles
 from .common import (
     CliError,
     case_options,
@@ -18,6 +20,7 @@ from .common import (
     tz_options,
 )
 from .output import emit, to_json
+from .profiles import profiles_option
 from .progress import Progress
 
 
@@ -27,12 +30,15 @@ def run_ingest(
     assume_tz: str,
     quiet: bool = False,
     assume_year: int | None = None,
+    profiles: Sequence[Profile] = (),
 ) -> list[FileResult]:
     """Ingest with progress on stderr (shared by ingest, detect, report, audit)."""
     bar = Progress(enabled=not quiet)
     bar.start_ingest(log_dir)
     try:
-        return case.ingest(log_dir, assume_tz=assume_tz, assume_year=assume_year, progress=bar)
+        return case.ingest(
+            log_dir, assume_tz=assume_tz, assume_year=assume_year, progress=bar, profiles=profiles
+        )
     finally:
         bar.close()
 
@@ -61,9 +67,16 @@ _SUMMARY_COLUMNS = ["file", "source", "lines", "loaded", "quarantined", "status"
 @format_option("table", "json")
 @tz_options
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@profiles_option
 @handle_errors
 def ingest(
-    log_dir: Path, db: Path | None, fmt: str, assume_tz: str, assume_year: int | None, quiet: bool
+    log_dir: Path,
+    db: Path | None,
+    fmt: str,
+    assume_tz: str,
+    assume_year: int | None,
+    quiet: bool,
+    profile_dirs: tuple[Path, ...],
 ) -> None:
     """Load a directory of logs into a case database (incremental: new lines only).
 
@@ -73,9 +86,12 @@ def ingest(
     """
     if not log_dir.exists():
         raise CliError(f"no such directory: {log_dir}")
+    profiles = load_profiles(*profile_dirs)
     db = db or default_case_path(log_dir)
     with open_case(db) as case:
-        results = run_ingest(case, log_dir, assume_tz, quiet or fmt == "json", assume_year)
+        results = run_ingest(
+            case, log_dir, assume_tz, quiet or fmt == "json", assume_year, profiles
+        )
     rows = [[getattr(r, c) for c in _SUMMARY_COLUMNS] for r in results]
     if fmt == "json":
         files = [dict(zip(_SUMMARY_COLUMNS, r, strict=True)) for r in rows]

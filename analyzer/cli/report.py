@@ -11,6 +11,7 @@ import click
 
 from ..audit import audit as run_audit
 from ..audit import file_totals
+from ..profiles import load_profiles
 from ..report.findings import SEVERITIES
 from ..report.timefmt import zone
 from ..report.writer import make_report, parse_formats
@@ -27,6 +28,7 @@ from .common import (
     window_options,
 )
 from .ingest import run_ingest
+from .profiles import profiles_option
 from .progress import Progress
 
 
@@ -115,6 +117,7 @@ def _rule_kwargs(
 @tz_options
 @_rule_options
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary on stderr.")
+@profiles_option
 @handle_errors
 def report(
     path: Path,
@@ -132,6 +135,7 @@ def report(
     rules_dirs: tuple[Path, ...],
     endpoints: tuple[str, ...],
     quiet: bool,
+    profile_dirs: tuple[Path, ...],
 ) -> None:
     """Write the incident report of PATH: a log directory (ingested first, new lines
     only) or a case database file.
@@ -147,10 +151,13 @@ def report(
     start, end = parse_window(since, until, tz=tz)
     chosen = parse_formats(formats)
     kwargs = _rule_kwargs(param_items, config, rules_dirs, endpoints)
+    profiles = load_profiles(*profile_dirs)
     case, is_dir = case_for(path, db, read_only=path.is_file())
     with case:
         if is_dir:
-            run_ingest(case, path, assume_tz, quiet=quiet, assume_year=assume_year)
+            run_ingest(
+                case, path, assume_tz, quiet=quiet, assume_year=assume_year, profiles=profiles
+            )
         bar = Progress(enabled=not quiet)
         try:
             found = case.findings(**kwargs, progress=bar.step("rules")).touching(start, end)
@@ -231,6 +238,7 @@ def _now(value: str | None) -> dt.datetime | None:
 @tz_options
 @_rule_options
 @click.option("--quiet", is_flag=True, help="Only the verdict line; no progress bar.")
+@profiles_option
 @handle_errors
 def audit(
     path: Path,
@@ -249,6 +257,7 @@ def audit(
     rules_dirs: tuple[Path, ...],
     endpoints: tuple[str, ...],
     quiet: bool,
+    profile_dirs: tuple[Path, ...],
 ) -> None:
     """Audit PATH for cron, systemd timers and CI: ingest what is new, run every rule,
     keep the findings that touch the --since window, and compare them with the
@@ -260,12 +269,15 @@ def audit(
     """
     zone(tz)
     kwargs = _rule_kwargs(param_items, config, rules_dirs, endpoints)
+    profiles = load_profiles(*profile_dirs)
     case, is_dir = case_for(path, db)
     with case:
         ingested: dict[str, int] = {}
         if is_dir:
             before = file_totals(case)
-            run_ingest(case, path, assume_tz, quiet=True, assume_year=assume_year)
+            run_ingest(
+                case, path, assume_tz, quiet=True, assume_year=assume_year, profiles=profiles
+            )
             after = file_totals(case)
             ingested = {key: after[key] - before[key] for key in after}
         result = run_audit(

@@ -88,9 +88,7 @@ def _sample_lines(path: Path) -> tuple[list[str], str | None]:
     return [ln for ln in lines if ln][:SNIFF_LINES], None
 
 
-def detect_source(
-    path: Path, profiles: Sequence[Source] = ()
-) -> tuple[Source | None, str | None]:
+def detect_source(path: Path, profiles: Sequence[Source] = ()) -> tuple[Source | None, str | None]:
     """Recognise a file's source: the first profile whose ``detect`` its first non-empty
     line matches, else a majority vote of the built-in sources over its first lines."""
     lines, problem = _sample_lines(path)

@@ -17,7 +17,18 @@ from typing import Any
 import duckdb
 
 from ..errors import ProfileError
-from .model import EVENT_KEY, EVENTS, FORMATS, KEYS, PLAN_ITEM, ROLES, TIME_FORMATS, Event, Profile, When
+from .model import (
+    EVENT_KEY,
+    EVENTS,
+    FORMATS,
+    KEYS,
+    PLAN_ITEM,
+    ROLES,
+    TIME_FORMATS,
+    Event,
+    Profile,
+    When,
+)
 
 BUILTIN_DIR = Path(__file__).with_name("builtin")
 TOP_KEYS = ("id", "role", "format", "detect", "pattern", "time_format", "tz")
@@ -27,7 +38,9 @@ WHEN_KEYS = ("field", "equals", "matches")
 PLAN_KEYS = ("endpoints", *PLAN_ITEM)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*=""")
+_KEY = re.compile(
+    r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*="""
+)
 _PART = re.compile(r"""\s*("[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)\s*""")
 
 
@@ -94,7 +107,9 @@ class _Checker:
             line = self.lines.get(key)
         return ProfileError(message, file=self.path, line=line)
 
-    def string(self, table: dict[str, Any], name: str, key: str, required: bool = False) -> str | None:
+    def string(
+        self, table: dict[str, Any], name: str, key: str, required: bool = False
+    ) -> str | None:
         value = table.get(name)
         if value is None:
             if required:
@@ -115,8 +130,9 @@ class _Checker:
             if name not in allowed:
                 where = f"{key}.{name}" if key else name
                 raise self.fail(
-                    where, f"unknown key {name!r}{f' in [{key}]' if key else ''}; "
-                    f"known: {', '.join(allowed)}"
+                    where,
+                    f"unknown key {name!r}{f' in [{key}]' if key else ''}; "
+                    f"known: {', '.join(allowed)}",
                 )
 
     def regex(self, pattern: str, key: str) -> tuple[str | None, ...]:
@@ -124,13 +140,16 @@ class _Checker:
             self._re.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
         except duckdb.Error as exc:
             detail = str(exc).split("Error: ", 1)[-1]
-            raise self.fail(key, f"{key}: the regular expression does not compile: {detail}") from None
+            raise self.fail(
+                key, f"{key}: the regular expression does not compile: {detail}"
+            ) from None
         return capture_groups(pattern)
 
     def canonical(self, role: str, name: str, key: str) -> None:
         if name not in KEYS[role]:
             raise self.fail(
-                key, f"{name!r} is not a canonical key of a {role} log; known: {', '.join(KEYS[role])}"
+                key,
+                f"{name!r} is not a canonical key of a {role} log; known: {', '.join(KEYS[role])}",
             )
 
     def scalar(self, value: Any, key: str) -> str:
@@ -202,7 +221,7 @@ class _Checker:
     def _fields(self, role: str, fmt: str, groups: tuple[str | None, ...]) -> dict[str, str]:
         table = self.table(self.data.get("fields", {}), "fields")
         out: dict[str, str] = {}
-        for name, value in table.items():
+        for name in table:
             key = f"fields.{name}"
             self.canonical(role, name, key)
             source = self.string(table, name, key, required=True)
@@ -231,7 +250,9 @@ class _Checker:
         for name, spec in table.items():
             key = f"events.{name}"
             if allowed is not None and name not in allowed:
-                raise self.fail(key, f"unknown event {name!r} for a {role} log; known: {', '.join(allowed)}")
+                raise self.fail(
+                    key, f"unknown event {name!r} for a {role} log; known: {', '.join(allowed)}"
+                )
             if allowed is None and not _ID.match(name):
                 raise self.fail(key, f"event name {name!r}: use letters, digits, '_', '-', '.'")
             spec = self.table(spec, key)
@@ -243,12 +264,16 @@ class _Checker:
                 if k == EVENT_KEY[role] and role != "operator":
                     raise self.fail(f"{key}.set.{k}", f"{key}.set: the event is named by its table")
                 if when and when.matches and k in when.groups:
-                    raise self.fail(f"{key}.set.{k}", f"{key}: {k} is both set and a group of matches")
+                    raise self.fail(
+                        f"{key}.set.{k}", f"{key}: {k} is both set and a group of matches"
+                    )
             sets = {k: self.scalar(v, f"{key}.set.{k}") for k, v in consts.items()}
             events.append(Event(name, when, sets, self.lines.get(key, 0)))
         return tuple(events)
 
-    def _when(self, value: Any, key: str, role: str, fmt: str, groups: tuple[str | None, ...]) -> When | None:
+    def _when(
+        self, value: Any, key: str, role: str, fmt: str, groups: tuple[str | None, ...]
+    ) -> When | None:
         if value is None:
             return None
         spec = self.table(value, key)
@@ -273,11 +298,14 @@ class _Checker:
         if "plan" not in self.data:
             return {}
         if role != "planner":
-            raise self.fail("plan", "[plan] is for role = \"planner\" only")
+            raise self.fail("plan", '[plan] is for role = "planner" only')
         table = self.table(self.data["plan"], "plan")
         self.unknown(table, PLAN_KEYS, "plan")
         plan = {k: v for k in PLAN_KEYS if (v := self.string(table, k, f"plan.{k}")) is not None}
-        if "endpoints" in plan and fields.setdefault("endpoints", plan["endpoints"]) != plan["endpoints"]:
+        if (
+            "endpoints" in plan
+            and fields.setdefault("endpoints", plan["endpoints"]) != plan["endpoints"]
+        ):
             raise self.fail("plan.endpoints", "plan.endpoints and fields.endpoints differ")
         return plan
 
@@ -294,7 +322,9 @@ def load_profile(path: str | Path, *, builtin: bool = False) -> Profile:
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        raise ProfileError(f"not valid TOML: {message}", file=path, line=int(m.group(1)) if m else None) from None
+        raise ProfileError(
+            f"not valid TOML: {message}", file=path, line=int(m.group(1)) if m else None
+        ) from None
     return _Checker(path, data, _locate(text)).profile(builtin)
 
 
@@ -320,11 +350,19 @@ def load_profiles(*where: str | Path | Profile) -> list[Profile]:
     taken = {p.id: p for p in builtin_profiles()}
     out: list[Profile] = []
     for item in where:
-        for profile in [item] if isinstance(item, Profile) else [load_profile(f) for f in _files(item)]:
+        for profile in (
+            [item] if isinstance(item, Profile) else [load_profile(f) for f in _files(item)]
+        ):
             if profile.id in taken:
                 other = taken[profile.id]
-                origin = "a built-in profile" if other.builtin else f"the profile in {other.where()}"
-                raise ProfileError(f"id {profile.id!r} is already {origin}", file=profile.path, line=profile.lines.get("id"))
+                origin = (
+                    "a built-in profile" if other.builtin else f"the profile in {other.where()}"
+                )
+                raise ProfileError(
+                    f"id {profile.id!r} is already {origin}",
+                    file=profile.path,
+                    line=profile.lines.get("id"),
+                )
             taken[profile.id] = profile
             out.append(profile)
     return out

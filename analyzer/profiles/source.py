@@ -123,7 +123,9 @@ def to_source(profile: Profile) -> Source:
         if _assumed_zone(profile):
             ctx.zoneless += loaded
         elif profile.time_format == "rfc3339" and profile.tz is None:
-            ctx.zoneless += ctx.count("SELECT count(*) FROM _staged WHERE reason IS NULL AND zoneless")
+            ctx.zoneless += ctx.count(
+                "SELECT count(*) FROM _staged WHERE reason IS NULL AND zoneless"
+            )
         _note_unmatched(ctx, profile)
         return loaded, quarantined
 

@@ -34,6 +34,7 @@ class Compiled:
     params: dict[str, Any]
     columns: list[str]  # the canonical columns it yields, beside line/reason/raw/zoneless
     plan_items: dict[str, str] = field(default_factory=dict)  # [plan] key -> e."a"."b"
+    sources: list[str] = field(default_factory=list)  # the source fields in ``_sources``
 
     def plan_item(self, key: str) -> str:
         return self.plan_items[key]
@@ -72,7 +73,7 @@ class _Builder:
             values = "[" + ", ".join(f"raw_{i}" for i in range(len(self.sources))) + "]"
             inner = logfmt.parse_sql(self.sources)
             renamed = ", ".join(
-                f'{_ident("raw_" + s)} AS raw_{i}' for i, s in enumerate(self.sources)
+                f"{_ident('raw_' + s)} AS raw_{i}" for i, s in enumerate(self.sources)
             )
             return f"""
             SELECT line, text, {cols}, logfmt_error AS perr
@@ -103,7 +104,9 @@ class _Builder:
             if ev.when.equals is not None:
                 branches.append(f"WHEN {s} = {self.param(ev.when.equals)} THEN {name}")
             else:
-                branches.append(f"WHEN regexp_matches({s}, {self.param(ev.when.matches)}) THEN {name}")
+                branches.append(
+                    f"WHEN regexp_matches({s}, {self.param(ev.when.matches)}) THEN {name}"
+                )
         return f"CASE {' '.join(branches)} END" if branches else "NULL::VARCHAR"
 
     def groups(self) -> list[str]:
@@ -136,7 +139,9 @@ class _Builder:
         value = f"coalesce(CASE {' '.join(by_event)} END, {from_field})" if by_event else from_field
         mapping = p.values.get(key)
         if mapping:
-            whens = " ".join(f"WHEN {self.param(a)} THEN {self.param(b)}" for a, b in mapping.items())
+            whens = " ".join(
+                f"WHEN {self.param(a)} THEN {self.param(b)}" for a, b in mapping.items()
+            )
             value = f"(CASE {value} {whens} ELSE {value} END)"
         if key == EVENT_KEY[p.role]:
             if p.role == "operator":
@@ -157,7 +162,7 @@ class _Builder:
                 "false",
             )
         if fmt == "rfc3339":
-            zoneless = "false" if self.profile.tz else 'NOT coalesce(pf_has_zone(r_ts), true)'
+            zoneless = "false" if self.profile.tz else "NOT coalesce(pf_has_zone(r_ts), true)"
             return "pf_ts(r_ts, $tz)", zoneless
         f = self.param(fmt)
         if "%z" in fmt or "%Z" in fmt:
@@ -207,9 +212,8 @@ class _Builder:
         out = [f"WHEN perr IS NOT NULL THEN {pid} || perr"]
         event = EVENT_KEY[p.role]
         if p.role == "operator" and p.events:
-            out.append(
-                f"WHEN _ev IS NULL THEN {pid} || {self.param('not an action: no [events.*] when holds')}"
-            )
+            why = self.param("not an action: no [events.*] when holds")
+            out.append(f"WHEN _ev IS NULL THEN {pid} || {why}")
         for key in ALWAYS[p.role]:
             out.append(f"WHEN r_{key} IS NULL THEN {pid} || {self.param(self.lacks(key))}")
             if key == "ts":
@@ -224,10 +228,15 @@ class _Builder:
         for key, typ in p.keys.items():
             if typ in _TYPE_WORD:
                 what = self.param(f"{key} is not {_TYPE_WORD[typ]}: ")
-                out.append(f"WHEN r_{key} IS NOT NULL AND c_{key} IS NULL THEN {pid} || {what} || r_{key}")
+                out.append(
+                    f"WHEN r_{key} IS NOT NULL AND c_{key} IS NULL THEN {pid} || {what} || r_{key}"
+                )
         if p.role == "planner":
             lst = self.param("endpoints is not a list of objects: ")
-            out.append(f"WHEN r_endpoints IS NOT NULL AND c_endpoints IS NULL THEN {pid} || {lst} || left(r_endpoints, 200)")
+            out.append(
+                "WHEN r_endpoints IS NOT NULL AND c_endpoints IS NULL "
+                f"THEN {pid} || {lst} || left(r_endpoints, 200)"
+            )
             noname = self.param(f"an endpoint has no name ({p.plan.get('name', 'name')})")
             out.append(
                 f"WHEN c_event = 'plan_created' AND len(list_filter(c_endpoints, "
@@ -293,7 +302,8 @@ def compile_profile(profile: Profile) -> Compiled:
         SELECT *, CASE {checks} END AS reason FROM conv
     )
     SELECT line, reason, CASE WHEN reason IS NOT NULL THEN text END AS raw,
-        {zoneless} AS zoneless, {", ".join(f"c_{k}" for k in keys)}, {extra} AS extra
+        {zoneless} AS zoneless, {", ".join(f"c_{k}" for k in keys)}, {extra} AS extra,
+        _ev AS _event, [{", ".join(f"s_{i}" for i in range(len(b.sources)))}] AS _sources
     FROM checked"""
     items = {k: b.plan_item(k) for k in PLAN_ITEM} if profile.role == "planner" else {}
-    return Compiled(sql, b.params, [f"c_{k}" for k in keys], items)
+    return Compiled(sql, b.params, [f"c_{k}" for k in keys], items, list(b.sources))
