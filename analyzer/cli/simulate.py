@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..simulate import DESIGNS, SCENARIOS
+from ..simulate import DESIGNS, DIALECTS, SCENARIOS
 from ..simulate import simulate as run_simulation
 from .common import CliError, handle_errors
 
@@ -46,6 +46,12 @@ from .common import CliError, handle_errors
     is_flag=True,
     default=None,
     help="Also write the Route 53 changes as CloudTrail records them (cloudtrail/).",
+)
+@click.option(
+    "--dialect",
+    type=click.Choice(DIALECTS),
+    help="Write the control-plane logs in this dialect (read them with the profiles of "
+    "docs/profiles/DIALECT/).",
 )
 @handle_errors
 def simulate(scenario: str, out: Path, seed: int, force: bool, **options: Any) -> None:

@@ -20,9 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import InputError
 from .change_history import simulate_change_history
 from .cloudtrail import enactor_trail
 from .config import DESIGNS, Config
+from .dialects import DIALECTS
+from .dialects import dialect as get_dialect
 from .dns import write_dns
 from .labels import compute_labels
 from .model import System
@@ -30,7 +33,7 @@ from .scenarios import SCENARIOS as _SCENARIOS
 from .scenarios import build
 from .writers import GROUND_TRUTH, clean_out, write_control
 
-__all__ = ["DESIGNS", "SCENARIOS", "SimulationResult", "build", "simulate"]
+__all__ = ["DESIGNS", "DIALECTS", "SCENARIOS", "SimulationResult", "build", "simulate"]
 
 # ``change-history`` (change_history.py) is CloudTrail and Resolver logs only: no Config.
 SCENARIOS = [*_SCENARIOS, "change-history"]
@@ -67,12 +70,22 @@ def dump_labels(labels: list[dict[str, Any]]) -> str:
     return "[\n" + ",\n".join(json.dumps(f) for f in labels) + "\n]\n"
 
 
-def simulate(scenario: str, out: str | Path, seed: int = 0, **options: Any) -> SimulationResult:
+def simulate(
+    scenario: str, out: str | Path, seed: int = 0, dialect: str | None = None, **options: Any
+) -> SimulationResult:
     """Run ``scenario`` and write its logs and ground truth under ``out``.
 
     Files the simulator wrote there before (its own directories and ground-truth.json)
-    are replaced; anything else, such as a README, is left alone.
+    are replaced; anything else, such as a README, is left alone. ``dialect`` writes the
+    control-plane logs in another dialect (``dialects.DIALECTS``; read them with the
+    profiles of ``docs/profiles/<dialect>/``); the run itself is the same.
     """
+    chosen = None
+    if dialect is not None:
+        try:
+            chosen = get_dialect(dialect)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
     out = Path(out)
     if scenario == "change-history":
         return _change_history(out, seed, **options)
@@ -81,7 +94,7 @@ def simulate(scenario: str, out: str | Path, seed: int = 0, **options: Any) -> S
     out.mkdir(parents=True, exist_ok=True)
     clean_out(out)
     system = System(cfg).run()
-    control = write_control(cfg, system, out)
+    control = write_control(cfg, system, out, chosen)
     queries, dns_files = write_dns(cfg, system, out)
     labels = compute_labels(cfg, system, queries)
     if cloudtrail:  # opt-in: the Route 53 changes as CloudTrail records them

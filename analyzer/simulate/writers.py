@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from .config import Config, Rand
+from .dialects import Dialect
 from .model import OPERATOR, Record, System
 
 PLANNER_FILE = "planner/planner.jsonl"
@@ -131,8 +132,14 @@ def clean_out(out: Path) -> None:
     (out / GROUND_TRUTH).unlink(missing_ok=True)
 
 
-def write_control(cfg: Config, system: System, out: Path) -> dict[str, int]:
-    """Write planner, enactor and operator logs; set every record's file and line."""
+def write_control(
+    cfg: Config, system: System, out: Path, dialect: Dialect | None = None
+) -> dict[str, int]:
+    """Write planner, enactor and operator logs; set every record's file and line.
+
+    With a ``dialect`` (``dialects.py``) each line is written in it instead, at the same
+    line number and under its file name; the torn lines stay where they were.
+    """
     r = Rand(cfg.seed, "malformed-control")
     n_bad = {PLANNER_FILE: cfg.malformed.planner, OPERATOR_FILE: cfg.malformed.operator}
     enactor_files = sorted(file_for(cfg, k) for k in system.records if k in cfg.enactors)
@@ -149,11 +156,14 @@ def write_control(cfg: Config, system: System, out: Path) -> dict[str, int]:
         bad = insert_positions(len(lines), n_bad.get(rel, 0), r, prefer)
         out_lines: list[str] = []
         b = 0
-        for i, (rec, line) in enumerate(zip(recs, lines, strict=True)):
+        written = lines if dialect is None else [dialect.line(cfg, rec, rel) for rec in recs]
+        rel = rel if dialect is None else dialect.file(rel)
+        for i, (rec, line, text) in enumerate(zip(recs, lines, written, strict=True)):
             if b < len(bad) and bad[b] == i:
-                out_lines.append(torn(line, r, fmt))
+                broken = torn(line, r, fmt)  # drawn in every dialect: the same positions
+                out_lines.append(broken if dialect is None else dialect.torn(text))
                 b += 1
-            out_lines.append(line)
+            out_lines.append(text)
             rec.file, rec.line = rel, len(out_lines)
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
