@@ -149,21 +149,20 @@ def test_profile(file: str, log: Path, n_lines: int, assume_tz: str, fmt: str) -
             "this profile for this file"
         )
     for r in result.lines:
-        head = f"line {r.line}: "
         if r.status == "event":
-            click.echo(head + f"{_escape(r.event)}")
+            click.echo(f"line {r.line}: {_escape(r.event)}")
         elif r.status == "kept":
-            click.echo(head + f"kept, not interpreted ({r.reason})")
+            click.echo(f"line {r.line}: kept, not interpreted ({r.reason})")
         else:
-            click.echo(head + f"not loaded: {_escape(r.reason)}")
+            click.echo(f"line {r.line}: not loaded: {_escape(r.reason)}")
         for key, value in r.fields.items():
             if key == "endpoints":
                 for item in value:
                     shown = " ".join(f"{k}={json.dumps(v, default=str)}" for k, v in item.items())
                     click.echo(f"    endpoint: {_escape(shown)}")
-                continue
-            shown = _json_default(value) if isinstance(value, dt.datetime) else value
-            click.echo(f"    {key} = {_escape(shown)}")
+            elif not (r.status == "event" and value == r.event):
+                shown = _json_default(value) if isinstance(value, dt.datetime) else value
+                click.echo(f"    {key} = {_escape(shown)}")
     counts = {
         s: sum(1 for r in result.lines if r.status == s) for s in ("event", "kept", "not loaded")
     }

@@ -96,7 +96,7 @@ def explain(
         elif (
             row["_event"] is None and profile.events and values.get(event_key) in (None, UNMATCHED)
         ):
-            why = "no [events.*] when holds: kept, not interpreted"
+            why = "no [events.*] when holds"
             results.append(LineResult(n, text, "kept", values.get(event_key), values, why))
         else:
             results.append(LineResult(n, text, "event", values.get(event_key), values))
