@@ -200,6 +200,14 @@ class _Checker:
         values = self._values(role)
         events = self._events(role, fmt, groups)
         plan = self._plan(role, fields)
+        ts_groups = all(e.when is not None and "ts" in e.when.groups for e in events)
+        if (
+            fmt == "regex"
+            and "ts" not in fields
+            and "ts" not in groups
+            and not (events and ts_groups)
+        ):
+            raise self.fail("pattern", "no group gives ts: name one (?P<ts>...) or map fields.ts")
         return Profile(
             id=pid,
             role=role,

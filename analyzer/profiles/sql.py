@@ -59,11 +59,11 @@ class _Builder:
     # -- stage 1: the format's parse -------------------------------------------------
     def parse(self) -> str:
         p = self.profile
-        cols = ", ".join(f"nullif(_v[{i + 1}], '') AS s_{i}" for i in range(len(self.sources)))
+        cols = "".join(f", nullif(_v[{i + 1}], '') AS s_{i}" for i in range(len(self.sources)))
         if p.format == "json":
             paths = "[" + ", ".join(self.param(_json_path(s)) for s in self.sources) + "]"
             return f"""
-            SELECT line, text, {cols},
+            SELECT line, text{cols},
                 CASE WHEN _v IS NULL THEN 'invalid JSON'
                      WHEN NOT starts_with(text, '{{')
                           AND coalesce(try(json_type(text)), '') <> 'OBJECT'
@@ -76,7 +76,7 @@ class _Builder:
                 f"{_ident('raw_' + s)} AS raw_{i}" for i, s in enumerate(self.sources)
             )
             return f"""
-            SELECT line, text, {cols}, logfmt_error AS perr
+            SELECT line, text{cols}, logfmt_error AS perr
             FROM (SELECT line, text, logfmt_error, {values} AS _v
                   FROM (SELECT line, text, logfmt_error, {renamed} FROM ({inner})))"""
         assert p.pattern is not None
@@ -85,7 +85,7 @@ class _Builder:
         plain = self.param(p.pattern)
         picks = ", ".join(f"_m.{_ident(s)}" for s in self.sources)
         return f"""
-            SELECT line, text, {cols},
+            SELECT line, text{cols},
                 CASE WHEN _m.__all = '' AND NOT regexp_matches(text, {plain})
                      THEN 'does not match the pattern' END AS perr
             FROM (SELECT line, text, _m, [{picks}] AS _v

@@ -98,6 +98,10 @@ def test_regex_profiles_check_their_group_names(tmp_path):
     with pytest.raises(ProfileError, match="the pattern has no group named 'whom'") as err:
         load_profile(_write(tmp_path, text))
     assert err.value.line == 7
+    no_ts = text.replace('"whom"', '"who"').replace("(?P<ts>", "(?P<when>")
+    with pytest.raises(ProfileError, match="no group gives ts") as err:
+        load_profile(_write(tmp_path, no_ts))
+    assert err.value.line == 5
     with pytest.raises(ProfileError, match="pattern is required"):
         load_profile(_write(tmp_path, text.split("pattern")[0]))
 
