@@ -13,7 +13,7 @@ import click
 from ..errors import InputError
 from ..profiles import Profile, builtin_profiles, load_profile, load_profiles
 from ..profiles.explain import explain
-from .common import handle_errors
+from .common import format_option, handle_errors
 from .output import _json_default, emit, to_json
 
 
@@ -46,14 +46,7 @@ def profiles() -> None:
 
 @profiles.command("list")
 @profiles_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format on stdout.",
-)
+@format_option("table", "json")
 @handle_errors
 def list_profiles(profile_dirs: tuple[Path, ...], fmt: str) -> None:
     """List the profiles: the built-in ones and those of --profiles."""
@@ -114,14 +107,7 @@ def _profile(file: str) -> Profile:
     metavar="ZONE",
     help="Zone of times written without one (unless the profile sets tz).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format on stdout.",
-)
+@format_option("text", "json", default="text")
 @handle_errors
 def test_profile(file: str, log: Path, n_lines: int, assume_tz: str, fmt: str) -> None:
     """Show what the first lines of LOG become under the profile FILE (a .toml file or a
