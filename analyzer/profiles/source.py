@@ -12,7 +12,6 @@ from .model import EVENT_KEY, Profile
 from .sql import Compiled, compile_profile
 
 TABLE = {"enactor": "enactor_events", "operator": "operator_actions", "planner": "planner_events"}
-_NOTE = "unmatched-note"
 
 
 @functools.lru_cache(maxsize=1)
@@ -53,7 +52,8 @@ def _note_unmatched(ctx: LoadContext, profile: Profile) -> None:
         [ctx.file, [n for n in names if n not in seen]],
     ).fetchall()
     seen.update(r[0] for r in rows)
-    ctx.notes[:] = [n for n in ctx.notes if not n.startswith(_NOTE)]
+    note = f"profile {profile.id}: no line matched "
+    ctx.notes[:] = [n for n in ctx.notes if not n.startswith(note)]
     missing = [ev for ev in profile.events if ev.when is not None and ev.name not in seen]
     if missing:
         what = "; ".join(
@@ -63,7 +63,7 @@ def _note_unmatched(ctx: LoadContext, profile: Profile) -> None:
             for ev in missing
             if ev.when is not None
         )
-        ctx.notes.append(f"{_NOTE}: profile {profile.id}: no line matched {what}")
+        ctx.notes.append(note + what)
 
 
 def _tz(profile: Profile, ctx: LoadContext) -> str:
