@@ -276,7 +276,7 @@ class _Checker:
                         f"{key}.set.{k}", f"{key}: {k} is both set and a group of matches"
                     )
             sets = {k: self.scalar(v, f"{key}.set.{k}") for k, v in consts.items()}
-            events.append(Event(name, when, sets, self.lines.get(key, 0)))
+            events.append(Event(name, when, sets))
         return tuple(events)
 
     def _when(

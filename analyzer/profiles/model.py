@@ -78,7 +78,6 @@ class Event:
     name: str
     when: When | None
     set: dict[str, str]
-    line: int  # of its table in the profile file
 
 
 @dataclass(frozen=True)

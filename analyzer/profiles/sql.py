@@ -32,7 +32,6 @@ class Compiled:
 
     sql: str
     params: dict[str, Any]
-    columns: list[str]  # the canonical columns it yields, beside line/reason/raw/zoneless
     plan_items: dict[str, str] = field(default_factory=dict)  # [plan] key -> e."a"."b"
     sources: list[str] = field(default_factory=list)  # the source fields in ``_sources``
 
@@ -306,4 +305,4 @@ def compile_profile(profile: Profile) -> Compiled:
         _ev AS _event, [{", ".join(f"s_{i}" for i in range(len(b.sources)))}] AS _sources
     FROM checked"""
     items = {k: b.plan_item(k) for k in PLAN_ITEM} if profile.role == "planner" else {}
-    return Compiled(sql, b.params, [f"c_{k}" for k in keys], items, list(b.sources))
+    return Compiled(sql, b.params, items, list(b.sources))

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
 from .change_history import simulate_change_history
 from .cloudtrail import enactor_trail
 from .config import DESIGNS, Config
@@ -80,12 +79,7 @@ def simulate(
     control-plane logs in another dialect (``dialects.DIALECTS``; read them with the
     profiles of ``docs/profiles/<dialect>/``); the run itself is the same.
     """
-    chosen = None
-    if dialect is not None:
-        try:
-            chosen = get_dialect(dialect)
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
+    chosen = get_dialect(dialect) if dialect is not None else None
     out = Path(out)
     if scenario == "change-history":
         return _change_history(out, seed, **options)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import InputError
 from .config import Config
 from .model import Record
 
@@ -200,5 +201,5 @@ _BY_NAME = {
 
 def dialect(name: str) -> Dialect:
     if name not in _BY_NAME:
-        raise ValueError(f"unknown dialect {name!r}; known: {', '.join(DIALECTS)}")
+        raise InputError(f"unknown dialect {name!r}; known: {', '.join(DIALECTS)}")
     return _BY_NAME[name]
