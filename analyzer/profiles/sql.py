@@ -79,17 +79,19 @@ class _Builder:
             FROM (SELECT line, text, logfmt_error, {values} AS _v
                   FROM (SELECT line, text, logfmt_error, {renamed} FROM ({inner})))"""
         assert p.pattern is not None
-        names = ["__all", *(g or f"__g{i}" for i, g in enumerate(p.groups))]
-        whole = self.param(f"({p.pattern})")
-        plain = self.param(p.pattern)
+        # No wrapping group to tell a match (it doubles RE2's work): a line all of whose
+        # groups are empty is tested again, and quarantined if it really does not match.
+        names = [g or f"__g{i}" for i, g in enumerate(p.groups)]
+        pattern = self.param(p.pattern)
         picks = ", ".join(f"_m.{_ident(s)}" for s in self.sources)
+        empty = " AND ".join(f"_m.{_ident(n)} = ''" for n in names)
         return f"""
             SELECT line, text{cols},
-                CASE WHEN _m.__all = '' AND NOT regexp_matches(text, {plain})
+                CASE WHEN {empty} AND NOT regexp_matches(text, {pattern})
                      THEN 'does not match the pattern' END AS perr
             FROM (SELECT line, text, _m, [{picks}] AS _v
                   FROM (SELECT line, text,
-                            regexp_extract(text, {whole}, {_list(names)}) AS _m FROM _LINES_))"""
+                            regexp_extract(text, {pattern}, {_list(names)}) AS _m FROM _LINES_))"""
 
     # -- stage 2: the event of each line -------------------------------------------
     def select_event(self) -> str:
