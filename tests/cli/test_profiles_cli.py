@@ -131,7 +131,7 @@ def test_ingest_and_detect_with_profiles(runner, tmp_path):
         main, ["ingest", str(out), "--db", str(db), "--format", "json", *profiles]
     )
     assert result.exit_code == 0, result.output
-    sources = {r["file"]: r["source"] for r in json.loads(result.stdout)}
+    sources = {r["file"]: r["source"] for r in json.loads(result.stdout)["files"]}
     assert sources["enactor/dns-enactor-use1-az4.jsonl"] == "acme-applier"
     found = runner.invoke(main, ["detect", str(db), "--format", "json", "--fail-on", "none"])
     assert found.exit_code == 0, found.output
