@@ -149,7 +149,8 @@ class _Checker:
         if name not in KEYS[role]:
             raise self.fail(
                 key,
-                f"{name!r} is not a canonical key of a {role} log; known: {', '.join(KEYS[role])}",
+                f"{name!r} is not a canonical key of the {role} role; "
+                f"known: {', '.join(KEYS[role])}",
             )
 
     def scalar(self, value: Any, key: str) -> str:
@@ -190,6 +191,12 @@ class _Checker:
                 f"time_format must be one of {', '.join(TIME_FORMATS)} or a strptime pattern "
                 f"(with % directives), not {time_format!r}",
             )
+        if time_format not in TIME_FORMATS:
+            try:
+                self._re.execute("SELECT try_strptime('', ?)", [time_format]).fetchall()
+            except duckdb.Error as exc:
+                detail = str(exc).split("Error: ", 1)[-1]
+                raise self.fail("time_format", f"time_format: {detail}") from None
         tz = self.string(d, "tz", "tz")
         if tz is not None:
             try:
@@ -259,7 +266,7 @@ class _Checker:
             key = f"events.{name}"
             if allowed is not None and name not in allowed:
                 raise self.fail(
-                    key, f"unknown event {name!r} for a {role} log; known: {', '.join(allowed)}"
+                    key, f"unknown event {name!r} for the {role} role; known: {', '.join(allowed)}"
                 )
             if allowed is None and not _ID.match(name):
                 raise self.fail(key, f"event name {name!r}: use letters, digits, '_', '-', '.'")

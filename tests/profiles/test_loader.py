@@ -71,6 +71,11 @@ BROKEN = [
         "time_format must be one of",
     ),
     (
+        GOOD.replace('format = "json"', 'format = "json"\ntime_format = "%Y %Q"'),
+        4,
+        "time_format: Failed to parse format specifier %Y %Q",
+    ),
+    (
         GOOD.replace('format = "json"', 'format = "json"\ntz = "Mars/Olympus"'),
         4,
         "unknown time zone",
