@@ -21,7 +21,8 @@ from ..errors import InputError
 from . import SOURCES
 from .base import MACROS, GoodLines, LoadContext, Source
 from .document import load_document
-from .reader import CHUNK_BYTES, GZIP_MAGIC, Chunk, ReadState, prefetch, read_chunks
+from .reader import CHUNK_BYTES, Chunk, ReadState, prefetch, read_chunks
+from .sniff import sample_lines
 
 MAX_LINE_BYTES = 1024 * 1024
 # Chunks the reader thread may read ahead of DuckDB.
@@ -30,8 +31,6 @@ PREFETCH_CHUNKS = 2
 # They are kept until the statement ends (``GoodLines.rescan``): 256 MiB at the default
 # chunk size; longer runs are no faster and take more memory.
 STREAM_CHUNKS = 4
-SNIFF_BYTES = 64 * 1024
-SNIFF_LINES = 10
 QUARANTINE_RAW_CHARS = 2000
 
 Progress = Callable[[str, int, int], None]
@@ -64,38 +63,16 @@ def walk(root: Path) -> Iterator[Path]:
                 yield path
 
 
-def _sample_lines(path: Path) -> tuple[list[str], str | None]:
-    """The first non-empty lines of the (decompressed) content, or why there are none."""
-    import zlib
-
-    with path.open("rb") as fh:
-        head = fh.read(SNIFF_BYTES)
-    if not head:
-        return [], "empty file"
-    if head[:2] == GZIP_MAGIC:
-        try:
-            head = zlib.decompressobj(wbits=31).decompress(head, SNIFF_BYTES)
-        except zlib.error as exc:
-            return [], f"corrupt gzip ({exc})"
-        if not head:
-            return [], "empty file (gzip)"
-    if b"\0" in head:
-        return [], "binary file (NUL bytes), not a log"
-    text = head.decode("utf-8", errors="replace")
-    lines = [ln.strip() for ln in text.splitlines()]
-    if len(head) == SNIFF_BYTES and len(lines) > 1:
-        lines = lines[:-1]  # the last one may be cut (unless it is all there is: a document)
-    return [ln for ln in lines if ln][:SNIFF_LINES], None
-
-
 def detect_source(path: Path, profiles: Sequence[Source] = ()) -> tuple[Source | None, str | None]:
     """Recognise a file's source: the first profile whose ``detect`` its first non-empty
-    line matches, else a majority vote of the built-in sources over its first lines."""
-    lines, problem = _sample_lines(path)
+    line matches, else a majority vote of the built-in sources over its first lines,
+    read from the first line some source recognises (past a preamble)."""
+    known = (*profiles, *SOURCES)
+    lines, problem = sample_lines(path, lambda ln: any(s.sniff(ln) for s in known))
     if problem:
         return None, problem
     if not lines:
-        return None, "no non-empty line in the first 64 KiB"
+        return None, "no non-empty line"
     for profile in profiles:
         if profile.sniff(lines[0]):
             return profile, None
@@ -328,7 +305,8 @@ class Ingestor:
             con.execute(
                 f"""CREATE OR REPLACE TEMP VIEW _lines AS
                     SELECT *, nbytes > {MAX_LINE_BYTES} OR text IS NULL
-                              OR regexp_matches(text, '^\\s*$') AS screened
+                              OR regexp_matches(text, '^\\s*$') OR contains(text, chr(0))
+                              AS screened
                     FROM ({lines})"""
             )
             con.execute(
@@ -338,6 +316,7 @@ class Ingestor:
                                 THEN 'line too long (' || nbytes || ' bytes; the limit is '
                                      || $max || ')'
                             WHEN text IS NULL THEN 'invalid UTF-8'
+                            WHEN contains(text, chr(0)) THEN 'NUL byte in line'
                             ELSE 'empty line' END,
                        left(coalesce(text, raw::VARCHAR), $keep)
                    FROM _lines WHERE screened""",
@@ -411,10 +390,12 @@ class Ingestor:
 
 
 def _clean(chunk: Chunk) -> bool:
-    """Valid UTF-8, and no line that may be empty, blank or too long: nothing to screen."""
+    """Valid UTF-8, and no line that may be empty, blank, too long or hold a NUL byte:
+    nothing to screen."""
     return (
         chunk.is_text
         and not chunk.maybe_blank
+        and not chunk.has_nul
         and chunk.longest is not None
         and chunk.longest <= MAX_LINE_BYTES
     )
@@ -472,7 +453,9 @@ class _CleanStream:
 
     def chunk(self) -> Chunk:
         reader = pa.RecordBatchReader.from_batches(self._first.table.schema, self._batches())
-        return Chunk(reader, self._first.first_line, self._first.longest, maybe_blank=False)
+        return Chunk(
+            reader, self._first.first_line, self._first.longest, maybe_blank=False, has_nul=False
+        )
 
     def _batches(self) -> Iterator[pa.RecordBatch]:
         schema = self._first.table.schema

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import os
 import queue
+import stat
 import threading
 import zlib
 from collections.abc import Iterator
@@ -33,8 +35,28 @@ GZIP_MAGIC = b"\x1f\x8b"
 _SPACE_BYTES = np.array([9, 12, 13, 32], dtype=np.uint8)
 
 
+BOM = b"\xef\xbb\xbf"
+
+
+class NotRegularFile(OSError):
+    """The path is no longer a regular file (a link, FIFO or device put in its place)."""
+
+
+def open_evidence(path: Path) -> BinaryIO:
+    """Open a regular file for reading, never through a link and never blocking on a
+    FIFO: what was checked when the tree was walked is what gets read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(0, "not a regular file", str(path))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def is_gzip(path: Path) -> bool:
-    with path.open("rb") as fh:
+    with open_evidence(path) as fh:
         return fh.read(2) == GZIP_MAGIC
 
 
@@ -120,6 +142,7 @@ class Chunk:
     first_line: int
     longest: int | None = None  # bytes of the longest line (None: not known)
     maybe_blank: bool = True  # some line is empty or starts with white space
+    has_nul: bool = True  # some line holds a NUL byte (damage: quarantined)
 
     @property
     def is_text(self) -> bool:
@@ -163,7 +186,8 @@ def _split(
         for i in range(0, n, rows)
     ]
     table = pa.Table.from_batches(batches)
-    return Chunk(table, first_line, int(lengths.max(initial=0)), maybe_blank), tail
+    has_nul = body.find(b"\0") >= 0
+    return Chunk(table, first_line, int(lengths.max(initial=0)), maybe_blank, has_nul), tail
 
 
 def _utf8(data: bytes | bytearray) -> bool:
@@ -348,7 +372,7 @@ def read_chunks(
     left in ``state.error_tail``. With ``views`` the text is an Arrow string view
     array over the bytes read (no copy; not every pyarrow kernel takes views).
     """
-    with path.open("rb") as raw_fh:
+    with open_evidence(path) as raw_fh:
         hashing = _HashingReader(raw_fh, state)
         state.compressed = raw_fh.read(2) == GZIP_MAGIC
         raw_fh.seek(0)
@@ -370,6 +394,11 @@ def read_chunks(
                 state.content_sha256 = state.sha256
 
 
+def _drop_prefix(buf: bytearray, n: int) -> bytearray:
+    del buf[:n]
+    return buf
+
+
 def _split_blocks(
     blocks: Iterator[bytes] | Iterator[bytearray],
     state: ReadState,
@@ -388,6 +417,7 @@ def _split_blocks(
     line_no = first_line
     tail = b""
     to_skip = skip_bytes
+    at_start = not skip_bytes  # a byte order mark at the start is not part of line 1
     try:
         while True:
             try:
@@ -420,6 +450,10 @@ def _split_blocks(
                 if state.error is not None:
                     # The cut-off line is not a line the writer finished: report it as such.
                     state.error_tail, buf = bytes(buf), b""
+            if at_start and buf:
+                at_start = False
+                if buf[:3] == BOM:
+                    buf = buf[3:] if isinstance(buf, bytes) else _drop_prefix(buf, 3)
             chunk, tail = _split(buf, line_no, final, views)
             if chunk is not None:
                 line_no += chunk.table.num_rows

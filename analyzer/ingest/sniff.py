@@ -1,0 +1,124 @@
+"""Sampling a file's first lines to recognise its source, whatever its first bytes hold.
+
+Damage is line-level, so one bad byte must not make a log "binary": a file is binary
+only when a large share of its first block is not text. A UTF-8 byte order mark is
+ignored; a line too long to be a sample is read past (never kept whole); a preamble
+or a run of blank lines is read past too, up to a budget, until a line some source
+recognises starts the sample.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from .reader import GZIP_MAGIC, open_evidence
+
+BOM = b"\xef\xbb\xbf"
+BLOCK = 64 * 1024
+# Decompressed bytes read at most to find the first recognised line.
+BUDGET = 8 * 1024 * 1024
+# A line longer than this is not a sample (it is read past, not kept).
+MAX_SAMPLE_LINE = 64 * 1024
+SAMPLE_LINES = 10
+# Above this share of non-text bytes in the first block, a file is binary.
+BINARY_SHARE = 0.30
+# Control bytes that text does not hold (tab, line ends, form feed and ESC excepted).
+_CONTROL = bytes([*range(0, 9), *range(14, 27), *range(28, 32), 127])
+
+
+def non_text_share(block: bytes) -> float:
+    """The share of ``block`` that is control bytes or invalid UTF-8."""
+    if not block:
+        return 0.0
+    control = len(block) - len(block.translate(None, _CONTROL))
+    invalid = block.decode("utf-8", "replace").count("\ufffd") - block.count("\ufffd".encode())
+    return (control + invalid) / len(block)
+
+
+def content_blocks(path: Path, budget: int = BUDGET) -> Iterator[bytes]:
+    """The decompressed content, block by block, up to ``budget`` bytes.
+
+    A gzip stream that is cut or corrupt yields what decompressed before the damage
+    (the load reports it; a sample needs only the lines).
+    """
+    with open_evidence(path) as fh:
+        gz = fh.read(2) == GZIP_MAGIC
+        fh.seek(0)
+        dec = zlib.decompressobj(wbits=31) if gz else None
+        done = 0
+        while done < budget:
+            data = fh.read(BLOCK)
+            if not data:
+                return
+            if dec is None:
+                yield data
+                done += len(data)
+                continue
+            while data and done < budget:
+                try:
+                    out = dec.decompress(data, BLOCK)
+                except zlib.error:
+                    return
+                data = dec.unconsumed_tail
+                if out:
+                    yield out
+                    done += len(out)
+                if dec.eof:  # the next member, if any
+                    rest = dec.unused_data
+                    dec = zlib.decompressobj(wbits=31)
+                    data = rest if rest.strip(b"\0") else b""
+
+
+def sample_lines(path: Path, recognised: Callable[[str], bool]) -> tuple[list[str], str | None]:
+    """Up to ``SAMPLE_LINES`` non-empty lines from the first one ``recognised`` accepts
+    (or the first ones, when none is), or why there are none (empty, binary)."""
+    lines: list[str] = []
+    start: int | None = None
+    pending = bytearray()
+    overlong = False
+    first = True
+    for block in content_blocks(path):
+        if first:
+            first = False
+            block = block.removeprefix(BOM)
+            share = non_text_share(block)
+            if share > BINARY_SHARE:
+                return [], (
+                    f"binary file ({share:.0%} non-text bytes in the first "
+                    f"{len(block) // 1024 or 1} KiB), not a log"
+                )
+        at = 0
+        while True:
+            nl = block.find(b"\n", at)
+            if nl < 0:
+                if not overlong:
+                    pending += block[at:]
+                    if len(pending) > MAX_SAMPLE_LINE:
+                        overlong = True
+                        pending.clear()
+                break
+            if not overlong:
+                pending += block[at:nl]
+                if len(pending) <= MAX_SAMPLE_LINE:
+                    text = pending.decode("utf-8", "replace").strip()
+                    if text:
+                        lines.append(text)
+                        if start is None and recognised(text):
+                            start = len(lines) - 1
+            pending.clear()
+            overlong = False
+            at = nl + 1
+        if start is not None and len(lines) >= start + SAMPLE_LINES:
+            break
+    if first:
+        return [], "empty file"
+    if pending and not overlong:  # the last line, without a line end
+        text = pending.decode("utf-8", "replace").strip()
+        if text:
+            lines.append(text)
+            if start is None and recognised(text):
+                start = len(lines) - 1
+    begin = start or 0
+    return lines[begin : begin + SAMPLE_LINES], None
