@@ -7,7 +7,7 @@ Everything the CLI does is a method here, so a notebook does the same with
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,35 @@ def default_case_path(log_dir: str | Path) -> Path:
     return base / "cases" / f"{log_dir.name or 'root'}-{digest}.duckdb"
 
 
+def refuse_inside_evidence(target: str | Path, evidence: Iterable[str | Path], what: str) -> None:
+    """Raise ``InputError`` when ``target`` lies inside an evidence directory.
+
+    Links are resolved first (a path through a link into the evidence is inside it),
+    and the target need not exist yet: this runs before anything is created.
+    """
+    real = Path(target).resolve()
+    for root in evidence:
+        if real.is_relative_to(Path(root).resolve()):
+            raise InputError(
+                f"{what} {target} is inside the evidence directory {root}, which is never "
+                "written to: choose a path outside it"
+            )
+
+
+def _check_is_duckdb(path: Path) -> None:
+    """An existing file given as a case must be a DuckDB database (DuckDB would open
+    a CSV, JSON or Parquet file as an in-memory database and save nothing)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(12)
+    except FileNotFoundError:
+        return
+    except IsADirectoryError as exc:
+        raise CaseError(f"{path} is a directory, not a DuckDB database") from exc
+    if head and head[8:12] != b"DUCK":
+        raise CaseError(f"{path} exists and is not a DuckDB database: choose another --db")
+
+
 class Case:
     """An open case database."""
 
@@ -53,6 +82,8 @@ class Case:
         self.path = Path(path) if path is not None else None
         self.read_only = read_only
         database = ":memory:" if self.path is None else str(self.path)
+        if self.path is not None:
+            _check_is_duckdb(self.path)
         if self.path is not None and not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path is not None and read_only and not self.path.exists():
@@ -139,11 +170,8 @@ class Case:
         root = Path(log_dir)
         if not root.exists():
             raise InputError(f"no such directory: {root}")
-        if self.path is not None and self.path.resolve().is_relative_to(root.resolve()):
-            raise InputError(
-                f"the case database {self.path} is inside the evidence directory {root}; "
-                "choose another --db"
-            )
+        if self.path is not None:
+            refuse_inside_evidence(self.path, [root], "the case database")
         if self.read_only:
             raise InputError("the case is open read-only")
         _check_zone(self.con, assume_tz)
@@ -164,6 +192,10 @@ class Case:
     def relation(self, query: str) -> duckdb.DuckDBPyRelation:
         """A lazy DuckDB relation, for chaining in a notebook."""
         return self.con.sql(query)
+
+    def evidence_roots(self) -> list[str]:
+        """The directories this case was ingested from: never to be written to."""
+        return [r[0] for r in self.con.execute("SELECT DISTINCT root FROM files").fetchall()]
 
     def files(self) -> pl.DataFrame:
         """The inventory: every file seen, with sha256 and the counts identity."""
@@ -260,6 +292,7 @@ class Case:
         """Write the incident report to ``out``; returns the paths written."""
         from .report import make_report
 
+        refuse_inside_evidence(out, self.evidence_roots(), "the report directory")
         found = self.findings() if findings is None else findings
         return make_report(self, found, out, tz=tz, formats=formats, figures=figures)[1]
 

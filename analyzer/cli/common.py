@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..case import Case, default_case_path, open_case
+from ..case import Case, default_case_path, open_case, refuse_inside_evidence
 from ..errors import AnalyzerError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -158,7 +158,24 @@ def case_for(path: Path, db: Path | None, *, read_only: bool = False) -> tuple[C
         return open_case(path, read_only=read_only), False
     if not path.exists():
         raise CliError(f"no such file or directory: {path}")
-    return open_case(db or default_case_path(path)), True
+    return open_case(dir_case_path(path, db)), True
+
+
+def dir_case_path(log_dir: Path, db: Path | None) -> Path:
+    """The case database of a log directory, refused (before it is created) when it
+    would lie inside the evidence."""
+    db = db or default_case_path(log_dir)
+    refuse_inside_evidence(db, [log_dir], "--db")
+    return db
+
+
+def refuse_outputs(case: Case, log_dir: Path | None, **outputs: Path | None) -> None:
+    """Refuse output paths (``--out``, ``--json``...) inside the case's evidence
+    directories, or inside ``log_dir`` about to be ingested, before writing anything."""
+    roots: list[str | Path] = [*case.evidence_roots(), *([log_dir] if log_dir else [])]
+    for option, target in outputs.items():
+        if target is not None and str(target) != "-":
+            refuse_inside_evidence(target, roots, f"--{option}")
 
 
 def existing_case(path: Path | None, db: Path | None, read_only: bool = True) -> Case:

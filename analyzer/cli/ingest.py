@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
-from ..case import Case, default_case_path, open_case
+from ..case import Case, open_case
 from ..ingest.pipeline import FileResult
 from ..profiles import Profile, load_profiles
 from .common import (
     CliError,
     case_options,
     db_option,
+    dir_case_path,
     existing_case,
     format_option,
     handle_errors,
@@ -87,7 +88,7 @@ def ingest(
     if not log_dir.exists():
         raise CliError(f"no such directory: {log_dir}")
     profiles = load_profiles(*profile_dirs)
-    db = db or default_case_path(log_dir)
+    db = dir_case_path(log_dir, db)
     with open_case(db) as case:
         results = run_ingest(
             case, log_dir, assume_tz, quiet or fmt == "json", assume_year, profiles

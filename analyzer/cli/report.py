@@ -23,6 +23,7 @@ from .common import (
     case_for,
     db_option,
     handle_errors,
+    refuse_outputs,
     tz_options,
     warn_unmentioned,
     window_options,
@@ -154,6 +155,7 @@ def report(
     profiles = load_profiles(*profile_dirs)
     case, is_dir = case_for(path, db, read_only=path.is_file())
     with case:
+        refuse_outputs(case, path if is_dir else None, out=out)
         if is_dir:
             run_ingest(
                 case, path, assume_tz, quiet=quiet, assume_year=assume_year, profiles=profiles
@@ -272,6 +274,7 @@ def audit(
     profiles = load_profiles(*profile_dirs)
     case, is_dir = case_for(path, db)
     with case:
+        refuse_outputs(case, path if is_dir else None, out=out, json=json_file)
         ingested: dict[str, int] = {}
         if is_dir:
             before = file_totals(case)

@@ -13,9 +13,8 @@ import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .reader import GZIP_MAGIC, open_evidence
+from .reader import BOM, GZIP_MAGIC, open_evidence
 
-BOM = b"\xef\xbb\xbf"
 BLOCK = 64 * 1024
 # Decompressed bytes read at most to find the first recognised line.
 BUDGET = 8 * 1024 * 1024
