@@ -20,6 +20,7 @@ import pyarrow as pa
 from ..errors import InputError
 from . import SOURCES
 from .base import MACROS, GoodLines, LoadContext, Source
+from .discover import relative_name, walk
 from .document import load_document
 from .reader import CHUNK_BYTES, Chunk, ReadState, prefetch, read_chunks
 from .sniff import sample_lines
@@ -51,16 +52,6 @@ class FileResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def walk(root: Path) -> Iterator[Path]:
-    """Every regular file below ``root``, in a stable order."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            if path.is_file():
-                yield path
 
 
 def detect_source(path: Path, profiles: Sequence[Source] = ()) -> tuple[Source | None, str | None]:
@@ -114,7 +105,15 @@ class Ingestor:
             raise InputError(f"not a directory: {root}")
         if not os.access(root, os.R_OK | os.X_OK):
             raise InputError(f"directory is not readable: {root}")
-        return [self.ingest_file(root, path) for path in walk(root)]
+        results = []
+        for path, problem in walk(root):
+            if problem is None:
+                results.append(self.ingest_file(root, path))
+            else:
+                results.append(
+                    self._record_skip(root, relative_name(root, path, problem), None, problem)
+                )
+        return results
 
     def _previous(self, rel: str) -> dict[str, Any] | None:
         cur = self.con.execute("SELECT * FROM files WHERE file = ?", [rel])
@@ -144,8 +143,10 @@ class Ingestor:
             if source is None:
                 return self._record_skip(root, rel, st, problem or "unknown")
             return self._load(root, path, rel, st, source, None)
-        except PermissionError as exc:
-            return FileResult(rel, None, "skipped", message=f"cannot read: {exc.strerror}")
+        except OSError as exc:
+            if exc.filename != str(path):  # not about reading this file: not the file's fault
+                raise
+            return self._record_skip(root, rel, None, f"cannot read: {exc.strerror or exc}")
 
     def _load_again(
         self, root: Path, path: Path, rel: str, st: os.stat_result, prev: dict[str, Any]
@@ -178,12 +179,17 @@ class Ingestor:
             message,
         )
 
-    def _record_skip(self, root: Path, rel: str, st: os.stat_result, why: str) -> FileResult:
+    def _record_skip(self, root: Path, rel: str, st: os.stat_result | None, why: str) -> FileResult:
+        if st is None:
+            try:
+                st = os.lstat(root / rel)
+            except OSError:
+                st = None
         self.con.execute(
             """INSERT OR REPLACE INTO files (file, root, source, status, message, size, mtime_ns,
                    lines, loaded, quarantined, ingested_at)
                VALUES (?, ?, NULL, 'skipped', ?, ?, ?, 0, 0, 0, now())""",
-            [rel, str(root), why, st.st_size, st.st_mtime_ns],
+            [rel, str(root), why, st and st.st_size, st and st.st_mtime_ns],
         )
         return FileResult(rel, None, "skipped", message=why)
 
