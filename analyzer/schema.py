@@ -215,6 +215,11 @@ FILES = Table(
         _c("assumed_tz", "VARCHAR", "zone assumed for zone-less timestamps, if any were seen"),
         _c("assumed_year", "INTEGER", "year assumed for year-less timestamps, if any"),
         _c("ingested_at", "TIMESTAMPTZ", "when this file was last ingested"),
+        _c("prefix_sha256", "VARCHAR", "sha256 of the first prefix_bytes of content: identity"),
+        _c("prefix_bytes", "BIGINT", "bytes the identity covers (4 KiB, or all of a small file)"),
+        _c("device", "BIGINT", "device of the file when ingested (a hint to its identity)"),
+        _c("inode", "BIGINT", "inode of the file when ingested (a hint to its identity)"),
+        _c("deferred_bytes", "BIGINT", "bytes of an unterminated last line not loaded yet"),
     ),
 )
 

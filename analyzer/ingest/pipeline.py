@@ -22,6 +22,7 @@ from . import SOURCES
 from .base import MACROS, GoodLines, LoadContext, Source
 from .discover import relative_name, walk
 from .document import load_document
+from .identity import Reconciler, prefix_identity
 from .reader import CHUNK_BYTES, Chunk, ReadState, prefetch, read_chunks
 from .sniff import sample_lines
 
@@ -33,6 +34,7 @@ PREFETCH_CHUNKS = 2
 # chunk size; longer runs are no faster and take more memory.
 STREAM_CHUNKS = 4
 QUARANTINE_RAW_CHARS = 2000
+DEFERRED_NOTE = "its last line has no line end yet"
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(file, bytes_done, bytes_total)`` while a file loads."""
@@ -105,9 +107,24 @@ class Ingestor:
             raise InputError(f"not a directory: {root}")
         if not os.access(root, os.R_OK | os.X_OK):
             raise InputError(f"directory is not readable: {root}")
+        entries = list(walk(root))
+        present = {p.relative_to(root).as_posix(): p for p, why in entries if why is None}
+        reconciler = Reconciler(self.con, root, present)
+        self.con.begin()
+        try:
+            reconciler.run()
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
         results = []
-        for path, problem in walk(root):
-            if problem is None:
+        for path, problem in entries:
+            rel = path.relative_to(root).as_posix()
+            if rel in reconciler.copies:
+                copied = reconciler.copies[rel]
+                why = f"a copy of {copied}, whose lines are loaded under that name"
+                results.append(self._record_skip(root, rel, None, why))
+            elif problem is None:
                 results.append(self.ingest_file(root, path))
             else:
                 results.append(
@@ -157,7 +174,8 @@ class Ingestor:
             return FileResult(rel, prev["source"], "changed", message=why)
         if source.document is not None and source.document(path):
             return load_document(self, root, path, rel, st, source, prev)
-        if not prev["ends_with_newline"]:
+        if not prev["ends_with_newline"] and prev["deferred_bytes"] is None:
+            # loaded by an earlier version, which loaded an unterminated last line as it was
             return self._record_changed(rel, prev, "its last line was incomplete when loaded")
         return self._load(root, path, rel, st, source, prev)
 
@@ -361,36 +379,46 @@ class Ingestor:
             )
         if state.error:
             notes.append(state.error)
+        if state.deferred_bytes:
+            notes.append(f"{DEFERRED_NOTE} ({state.deferred_bytes} bytes): it loads once complete")
         status = "partial" if state.error else ("appended" if prev else "loaded")
         if prev:
             lines += prev["lines"]
             loaded += prev["loaded"]
             quarantined += prev["quarantined"]
-            if prev["message"]:  # what was said of the earlier lines still holds
-                notes.insert(0, prev["message"])
+            # what was said of the earlier lines still holds (but a deferred line is read now)
+            said = [n for n in (prev["message"] or "").split("; ") if n]
+            notes[:0] = [n for n in said if not n.startswith(DEFERRED_NOTE)]
         message = "; ".join(notes) or None
+        identity, identity_bytes = prefix_identity(state.head, state.content_bytes)
+        row = {
+            "file": rel,
+            "root": str(root),
+            "source": source.name,
+            "status": status,
+            "message": message,
+            "sha256": state.sha256,
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+            "compressed": state.compressed,
+            "content_bytes": state.content_bytes,
+            "content_sha256": state.content_sha256,
+            "ends_with_newline": state.ends_with_newline,
+            "lines": lines,
+            "loaded": loaded,
+            "quarantined": quarantined,
+            "assumed_tz": self.assume_tz if ctx.zoneless else None,
+            "assumed_year": ctx.assume_year if ctx.yearless else None,
+            "prefix_sha256": identity,
+            "prefix_bytes": identity_bytes,
+            "device": st.st_dev,
+            "inode": st.st_ino,
+            "deferred_bytes": state.deferred_bytes,
+        }
         self.con.execute(
-            """INSERT OR REPLACE INTO files VALUES
-               (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())""",
-            [
-                rel,
-                str(root),
-                source.name,
-                status,
-                message,
-                state.sha256,
-                st.st_size,
-                st.st_mtime_ns,
-                state.compressed,
-                state.content_bytes,
-                state.content_sha256,
-                state.ends_with_newline,
-                lines,
-                loaded,
-                quarantined,
-                self.assume_tz if ctx.zoneless else None,
-                ctx.assume_year if ctx.yearless else None,
-            ],
+            f"INSERT OR REPLACE INTO files ({', '.join(row)}, ingested_at) "
+            f"VALUES ({', '.join('?' * len(row))}, now())",
+            list(row.values()),
         )
         return FileResult(rel, source.name, status, lines, loaded, quarantined, message)
 

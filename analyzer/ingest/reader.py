@@ -31,6 +31,8 @@ FIRST_BLOCK = 4 * 1024 * 1024
 BATCH_ROWS = 32 * 1024
 MIN_BATCH_ROWS = 2048
 GZIP_MAGIC = b"\x1f\x8b"
+# The first content bytes kept in ``ReadState.head`` (the file's identity).
+HEAD_BYTES = 4096
 # Bytes a blank line may start with (RE2's \s without \n, which never occurs in a line).
 _SPACE_BYTES = np.array([9, 12, 13, 32], dtype=np.uint8)
 
@@ -70,6 +72,8 @@ class ReadState:
     content_bytes: int = 0
     lines: int = 0
     ends_with_newline: bool = True
+    deferred_bytes: int = 0  # an unterminated last line, left for when it is complete
+    head: bytes = b""  # the first bytes of the content (the file's identity)
     compressed: bool = False
     prefix_matches: bool = True
     error: str | None = None
@@ -84,6 +88,8 @@ class _HashingReader:
         self._fh = fh
         self._state = state
         self.sha256 = hashlib.sha256()
+        # the hash up to the last line end, when the file ends in an unterminated line
+        self.lines_sha256: hashlib._Hash | None = None
 
     def read(self, n: int = -1) -> bytes:
         data = self._fh.read(n)
@@ -105,7 +111,14 @@ class _HashingReader:
         if cut < n:
             self._fh.seek(cut - n, io.SEEK_CUR)
         del buf[cut:]
-        self.sha256.update(buf)
+        end = buf.rfind(b"\n") + 1
+        if end == len(buf):
+            self.sha256.update(buf)
+        else:  # the end of the file, in the middle of a line
+            with memoryview(buf) as view:
+                self.sha256.update(view[:end])
+                self.lines_sha256 = self.sha256.copy()
+                self.sha256.update(view[end:])
         self._state.size += cut
         return buf
 
@@ -367,8 +380,10 @@ def read_chunks(
     With ``skip_bytes`` the first bytes of the (decompressed) content are not split
     but hashed and compared with ``skip_sha256``: that is how an appended log loads
     only its new lines. If the prefix differs, ``state.prefix_matches`` is False and
-    nothing is yielded. A truncated or corrupt gzip stops the reading with
-    ``state.error`` set; the lines before it are yielded and the cut-off line is
+    nothing is yielded. The unterminated last line of a plain file is not yielded: its
+    writer may be in the middle of it, so it waits (``state.deferred_bytes``) and the
+    content hashed and counted stops before it. A truncated or corrupt gzip stops the
+    reading with ``state.error`` set; the lines before it are yielded and the cut-off line is
     left in ``state.error_tail``. With ``views`` the text is an Arrow string view
     array over the bytes read (no copy; not every pyarrow kernel takes views).
     """
@@ -391,7 +406,8 @@ def read_chunks(
             hashing.drain()
             state.sha256 = hashing.sha256.hexdigest()
             if not state.compressed:  # the content is the file: one hash serves both
-                state.content_sha256 = state.sha256
+                lines_hash = hashing.lines_sha256 if state.deferred_bytes else None
+                state.content_sha256 = lines_hash.hexdigest() if lines_hash else state.sha256
 
 
 def _drop_prefix(buf: bytearray, n: int) -> bytearray:
@@ -425,6 +441,8 @@ def _split_blocks(
             except (EOFError, zlib.error, OSError) as exc:
                 state.error = f"gzip stream ends early or is corrupt: {exc}"
                 data = b""
+            if len(state.head) < HEAD_BYTES and data:
+                state.head += bytes(data[: HEAD_BYTES - len(state.head)])
             if to_skip and data:
                 head, data = data[:to_skip], data[to_skip:]
                 chash.update(head)
@@ -450,6 +468,10 @@ def _split_blocks(
                 if state.error is not None:
                     # The cut-off line is not a line the writer finished: report it as such.
                     state.error_tail, buf = bytes(buf), b""
+                elif buf and not hash_content:  # a plain file's unterminated last line
+                    state.deferred_bytes = len(buf)
+                    state.content_bytes -= len(buf)
+                    buf = b""
             if at_start and buf:
                 at_start = False
                 if buf[:3] == BOM:

@@ -120,10 +120,15 @@ def test_blank_lines_are_counted(logs):
     assert_identity(case, res["r.jsonl"])
 
 
-def test_last_line_without_newline_loads(logs):
+def test_last_line_without_newline_waits_for_its_end(logs):
     (logs / "r.jsonl").write_bytes(dns_lines(2).rstrip(b"\n"))
-    _, res = ingest(logs)
-    assert (res["r.jsonl"].lines, res["r.jsonl"].loaded) == (2, 2)
+    (logs / "r2.jsonl.gz").write_bytes(gzip.compress(dns_lines(2).rstrip(b"\n")))
+    case, res = ingest(logs)
+    assert (res["r.jsonl"].lines, res["r.jsonl"].loaded) == (1, 1)
+    assert "no line end yet" in res["r.jsonl"].message
+    assert case.sql("SELECT count(*) AS n FROM quarantine")["n"][0] == 0
+    # a compressed file is complete: its last line loads
+    assert (res["r2.jsonl.gz"].lines, res["r2.jsonl.gz"].loaded) == (2, 2)
 
 
 def test_a_line_number_is_its_physical_line(logs):
