@@ -18,12 +18,26 @@ import duckdb
 # Timestamps: absolute when they carry a zone, else read in the assumed zone. The usual
 # UTC ``...Z`` skips the regular expression (these macros run on every row).
 _ZONE_RE = r"(?i)(z|[+-]\d\d(:?\d\d)?)$"
+# An offset no zone has (beyond +-14:00, or minutes past 59), right after a time of day.
+_BAD_OFFSET_RE = r":\d\d(\.\d+)?([+-](1[5-9]|[2-9]\d)(:?\d\d)?|[+-]\d\d:?[6-9]\d)$"
+# Times outside this range are damage (Go's zero time is year 1), not events.
+TS_MIN, TS_MAX = "1970-01-01 00:00:00+00", "2200-01-01 00:00:00+00"
 MACROS = (
     f"""CREATE OR REPLACE TEMP MACRO pf_has_zone(s) AS
         CASE WHEN ends_with(s, 'Z') THEN true ELSE regexp_matches(s, '{_ZONE_RE}') END""",
-    """CREATE OR REPLACE TEMP MACRO pf_ts(s, tz) AS
-       CASE WHEN pf_has_zone(s) THEN try_cast(s AS TIMESTAMPTZ)
-            ELSE timezone(tz, try_cast(s AS TIMESTAMP)) END""",
+    f"""CREATE OR REPLACE TEMP MACRO pf_in_range(t) AS
+        CASE WHEN t >= TIMESTAMPTZ '{TS_MIN}' AND t < TIMESTAMPTZ '{TS_MAX}' THEN t END""",
+    # A timestamp, or NULL when it does not parse, is out of range or has an offset no
+    # zone has (so the line is quarantined).
+    f"""CREATE OR REPLACE TEMP MACRO pf_ts(s, tz) AS pf_in_range(
+        CASE WHEN ends_with(s, 'Z') THEN try_cast(s AS TIMESTAMPTZ)
+             WHEN pf_has_zone(s) THEN CASE WHEN NOT regexp_matches(s, '{_BAD_OFFSET_RE}')
+                                           THEN try_cast(s AS TIMESTAMPTZ) END
+             ELSE timezone(tz, try_cast(s AS TIMESTAMP)) END)""",
+    # An integer written as one: DuckDB's cast would also take 118234.6 (rounded), 1e3
+    # or 0x10, and JSON's true becomes 1; a generation or count must not be guessed.
+    """CREATE OR REPLACE TEMP MACRO pf_int(s) AS
+       CASE WHEN try_cast(s AS BIGINT)::VARCHAR = s THEN try_cast(s AS BIGINT) END""",
     # Lower case, without the trailing dot: the canonical form of a DNS name, i.e.
     # rtrim(lower(trim(s)), '.'). DuckDB's trim functions are slow, so a name between
     # visible ASCII characters (almost all of them) is only lower-cased, and loses its

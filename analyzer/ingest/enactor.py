@@ -57,18 +57,25 @@ def sniff(line: str) -> bool:
     return not line.startswith(("{", "#")) and "ts=" in line and bool(_SNIFF.search(line))
 
 
+_KIND = {"BIGINT": "an integer", "INTEGER": "an integer", "DOUBLE": "a number"}
+
+
+def _typed(key: str, typ: str) -> str:
+    """The typed value of a key: integers strictly (``pf_int``), numbers by cast."""
+    if typ == "VARCHAR":
+        return f'"raw_{key}"'
+    if typ in ("BIGINT", "INTEGER"):
+        return f'try_cast(pf_int("raw_{key}") AS {typ})'
+    return f'try_cast("raw_{key}" AS {typ})'
+
+
 def _parse_sql() -> str:
     """The parse of ``_LINES_`` (see ``base.insert_parsed``): typed columns and reason."""
     known = "[" + ", ".join(_sql_str(k) for k in TYPED_KEYS) + "]"
-    typed_cols = ",\n".join(
-        f'try_cast("raw_{key}" AS {typ}) AS "{key}"'
-        if typ != "VARCHAR"
-        else f'"raw_{key}" AS "{key}"'
-        for key, typ in TYPED_KEYS.items()
-    )
+    typed_cols = ",\n".join(f'{_typed(key, typ)} AS "{key}"' for key, typ in TYPED_KEYS.items())
     type_checks = "\n".join(
         f'WHEN "raw_{key}" IS NOT NULL AND "{key}" IS NULL '
-        f"THEN '{key} is not a number: ' || \"raw_{key}\""
+        f"THEN '{key} is not {_KIND[typ]}: ' || \"raw_{key}\""
         for key, typ in TYPED_KEYS.items()
         if typ != "VARCHAR"
     )

@@ -31,7 +31,8 @@ def load(ctx: LoadContext) -> tuple[int, int]:
         ), p AS (
             SELECT line, text, jt, ok,
                    from_json(CASE WHEN ok THEN text END, '{_STRUCT}') AS r,
-                   (CASE WHEN ok THEN text END) ->> '$.generation' AS gen_raw
+                   nullif(((CASE WHEN ok THEN text END) -> '$.generation')::VARCHAR, 'null')
+                       AS gen_raw
             FROM j
         )
         SELECT line, text, r, pf_ts(r.ts, ?) AS ts,
@@ -41,8 +42,8 @@ def load(ctx: LoadContext) -> tuple[int, int]:
                 WHEN r.ts IS NULL THEN 'missing field ts'
                 WHEN pf_ts(r.ts, ?) IS NULL THEN 'unparseable timestamp ts=' || r.ts
                 WHEN r.action IS NULL THEN 'missing field action'
-                WHEN gen_raw IS NOT NULL AND r.generation IS NULL
-                    THEN 'generation is not an integer'
+                WHEN gen_raw IS NOT NULL AND pf_int(gen_raw) IS NULL
+                    THEN 'generation is not an integer: ' || gen_raw
             END AS reason
         FROM p
         """,

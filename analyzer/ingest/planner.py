@@ -19,6 +19,9 @@ _STRUCT = json.dumps(
     }
 )
 
+# The endpoints' integers as written, to check that they are integers.
+_COUNTS = json.dumps([{"lbs": "VARCHAR", "weight": "VARCHAR"}])
+
 
 def sniff(line: str) -> bool:
     return line.startswith("{") and '"component":"planner"' in line.replace(" ", "")
@@ -34,7 +37,9 @@ def load(ctx: LoadContext) -> tuple[int, int]:
         ), p AS (
             SELECT line, text, jt, ok,
                    from_json(CASE WHEN ok THEN text END, '{_STRUCT}') AS r,
-                   (CASE WHEN ok THEN text END) ->> '$.generation' AS gen_raw
+                   nullif(((CASE WHEN ok THEN text END) -> '$.generation')::VARCHAR, 'null')
+                       AS gen_raw,
+                   from_json(CASE WHEN ok THEN text END -> '$.endpoints', '{_COUNTS}') AS counts
             FROM j
         )
         SELECT line, text, r, pf_ts(r.ts, ?) AS ts,
@@ -44,15 +49,18 @@ def load(ctx: LoadContext) -> tuple[int, int]:
                 WHEN r.ts IS NULL THEN 'missing field ts'
                 WHEN pf_ts(r.ts, ?) IS NULL THEN 'unparseable timestamp ts=' || r.ts
                 WHEN r.event IS NULL THEN 'missing field event'
-                WHEN r.event = 'plan_created' AND r.generation IS NULL
+                WHEN r.event = 'plan_created' AND gen_raw IS NULL
                     THEN 'plan_created lacks an integer generation'
                 WHEN r.event = 'plan_created' AND r.endpoints IS NULL
                     THEN 'plan_created lacks endpoints'
                 WHEN r.event = 'plan_created'
                      AND len(list_filter(r.endpoints, lambda e: e.name IS NULL)) > 0
                     THEN 'plan_created has an endpoint without a name'
-                WHEN gen_raw IS NOT NULL AND r.generation IS NULL
-                    THEN 'generation is not an integer'
+                WHEN len(list_filter(counts, lambda c: (c.lbs IS NOT NULL AND pf_int(c.lbs) IS NULL)
+                                     OR (c.weight IS NOT NULL AND pf_int(c.weight) IS NULL))) > 0
+                    THEN 'an endpoint lbs or weight is not an integer'
+                WHEN gen_raw IS NOT NULL AND pf_int(gen_raw) IS NULL
+                    THEN 'generation is not an integer: ' || gen_raw
             END AS reason
         FROM p
         """,

@@ -70,7 +70,7 @@ def test_plain_and_grammar_logfmt_read_alike(cases):
     assert len(plain) == 7 and plain == grammar
     reasons = "SELECT line, reason FROM quarantine WHERE file = ? ORDER BY line"
     expected = [
-        (8, "generation is not a number: x"),
+        (8, "generation is not an integer: x"),
         (9, "not a logfmt record"),
         (10, "a key appears twice"),
     ]
