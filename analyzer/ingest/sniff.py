@@ -9,11 +9,11 @@ recognises starts the sample.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
-from .reader import BOM, GZIP_MAGIC, open_evidence
+from .reader import BOM, GZIP_MAGIC, GzipDamage, gunzip, open_evidence
 
 BLOCK = 64 * 1024
 # Decompressed bytes read at most to find the first recognised line.
@@ -37,7 +37,7 @@ def non_text_share(block: bytes) -> float:
 
 
 def content_blocks(path: Path, budget: int = BUDGET) -> Iterator[bytes]:
-    """The decompressed content, block by block, up to ``budget`` bytes.
+    """The decompressed content, block by block, up to about ``budget`` bytes.
 
     A gzip stream that is cut or corrupt yields what decompressed before the damage
     (the load reports it; a sample needs only the lines).
@@ -45,29 +45,20 @@ def content_blocks(path: Path, budget: int = BUDGET) -> Iterator[bytes]:
     with open_evidence(path) as fh:
         gz = fh.read(2) == GZIP_MAGIC
         fh.seek(0)
-        dec = zlib.decompressobj(wbits=31) if gz else None
+        blocks = gunzip(fh.read, iter(lambda: BLOCK, 0), BLOCK) if gz else _plain(fh)
         done = 0
-        while done < budget:
-            data = fh.read(BLOCK)
-            if not data:
-                return
-            if dec is None:
-                yield data
-                done += len(data)
-                continue
-            while data and done < budget:
-                try:
-                    out = dec.decompress(data, BLOCK)
-                except zlib.error:
+        try:
+            for block in blocks:
+                yield block
+                done += len(block)
+                if done >= budget:
                     return
-                data = dec.unconsumed_tail
-                if out:
-                    yield out
-                    done += len(out)
-                if dec.eof:  # the next member, if any
-                    rest = dec.unused_data
-                    dec = zlib.decompressobj(wbits=31)
-                    data = rest if rest.strip(b"\0") else b""
+        except GzipDamage:
+            return
+
+
+def _plain(fh: BinaryIO) -> Iterator[bytes]:
+    yield from iter(lambda: fh.read(BLOCK), b"")
 
 
 def sample_lines(path: Path, recognised: Callable[[str], bool]) -> tuple[list[str], str | None]:
