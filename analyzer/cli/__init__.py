@@ -12,6 +12,7 @@ import sys
 import click
 
 from .. import __version__
+from .common import GuardedGroup
 from .detect import detect, rules
 from .explain import explain, timeline
 from .ingest import ingest, quarantine
@@ -21,7 +22,10 @@ from .simulate import simulate
 from .sqlcmd import schema_cmd, sql
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=GuardedGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="analyzer")
 def main() -> None:
     """plan-forensics: reconstruct what a plan/apply control plane did, from its logs.

@@ -5,15 +5,18 @@ from __future__ import annotations
 import functools
 import io
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
+import duckdb
 
 from ..case import Case, default_case_path, open_case, refuse_inside_evidence
 from ..errors import AnalyzerError
+from ..textsafe import visible
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,6 +24,7 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_BROKEN_PIPE = 141
 """128 + SIGPIPE: what a shell reports for a Unix tool whose reader went away."""
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 class CliError(click.ClickException):
@@ -29,7 +33,7 @@ class CliError(click.ClickException):
     exit_code = EXIT_USAGE
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+        click.echo(f"error: {visible(self.format_message())}", err=True)
 
 
 def handle_errors(func: F) -> F:
@@ -48,7 +52,10 @@ def handle_errors(func: F) -> F:
         except AnalyzerError as exc:
             raise CliError(str(exc)) from exc
         except OSError as exc:
-            raise CliError(f"{exc.filename or ''}: {exc.strerror or exc}") from exc
+            if isinstance(exc, BrokenPipeError):
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise CliError(f"{where}{exc.strerror or exc}") from exc
 
     return wrapper  # type: ignore[return-value]
 
@@ -60,6 +67,80 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, io.UnsupportedOperation):
         pass
+class GuardedGroup(click.Group):
+    """The command group: Ctrl-C and unexpected errors end with one line, never a
+    traceback (``PLAN_FORENSICS_DEBUG=1`` shows the traceback of an unexpected error)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        previous = _interrupt_once()
+        try:
+            return super().invoke(ctx)
+        except (KeyboardInterrupt, duckdb.InterruptException):
+            exit_interrupted()
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            raise
+        except Exception as exc:
+            if _is_interrupt(exc):
+                exit_interrupted()
+            if os.environ.get("PLAN_FORENSICS_DEBUG"):
+                raise
+            exit_error(exc)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    """DuckDB turns a Ctrl-C during a statement into ``RuntimeError('Query interrupted')``."""
+    return isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
+
+
+def _interrupt_once() -> Any:
+    """The first Ctrl-C interrupts; later ones are ignored, so the clean-up it starts
+    (rolling back the file being loaded, closing the case) is not cut short. Returns
+    the handler it replaced (None outside the main thread, where it does nothing)."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGINT, interrupt)
+    except ValueError:
+        return None
+
+
+def exit_interrupted() -> NoReturn:
+    """Ctrl-C: one line, exit 130. Each file loads in one transaction, so the case
+    holds every file loaded before the interruption and nothing of the file under way."""
+    click.echo(
+        "interrupted: the case keeps the files loaded before the interruption, none in "
+        "part; run the command again to finish",
+        err=True,
+    )
+    sys.exit(EXIT_INTERRUPTED)
+
+
+def exit_error(exc: BaseException) -> NoReturn:
+    """An error no command expected (disk full, I/O, a database error): one line that
+    names the path when there is one, exit 2."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        text = f"{where}{exc.strerror}"
+    elif isinstance(exc, duckdb.Error):
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    else:
+        text = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    click.echo(f"error: {visible(text)}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write an output file; a write error (a full disk) names the file."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def db_option(func: F) -> F:

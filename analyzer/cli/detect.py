@@ -16,6 +16,7 @@ from ..profiles import load_profiles
 from ..report.navigation import localize
 from ..rules import SEVERITIES, SEVERITY_RANK, Findings, load_rules, rules_markdown
 from ..rules.params import merge, parse_assignments, read_config
+from ..textsafe import visible
 from ..timewindow import parse_window
 from .common import (
     CliError,
@@ -84,7 +85,7 @@ def print_findings(found: Findings, fmt: str, zone: ZoneInfo, rules: dict[str, A
     for r in found.records():
         where = ", ".join(f"{e['file']}:{e['line']}" for e in r["evidence"][:3])
         more = len(r["evidence"]) - 3
-        line = f"  {r['id']} {r['rule']}: {where}{f' (+{more})' if more > 0 else ''}"
+        line = visible(f"  {r['id']} {r['rule']}: {where}{f' (+{more})' if more > 0 else ''}")
         click.echo(fit(line, width) if width else line)
 
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import click
 
+from ..textsafe import visible
+
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, dt.datetime):
@@ -45,7 +47,7 @@ def _cell(value: Any, width: int) -> str:
         text = json.dumps(value, default=_json_default, ensure_ascii=False)
     else:
         text = str(value)
-    text = text.replace("\n", "\\n").replace("\t", " ")
+    text = visible(text.replace("\t", " "))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

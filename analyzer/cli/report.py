@@ -17,6 +17,7 @@ from ..report.timefmt import zone
 from ..report.writer import make_report, parse_formats
 from ..rules import load_rules
 from ..rules.params import merge, normalise, parse_assignments, read_config, resolve
+from ..textsafe import visible
 from ..timewindow import parse_window
 from .common import (
     CliError,
@@ -27,6 +28,7 @@ from .common import (
     tz_options,
     warn_unmentioned,
     window_options,
+    write_output,
 )
 from .ingest import run_ingest
 from .profiles import profiles_option
@@ -299,10 +301,10 @@ def audit(
             click.echo(result.to_json(), nl=False)
         else:
             json_file.parent.mkdir(parents=True, exist_ok=True)
-            json_file.write_text(result.to_json(), encoding="utf-8")
+            write_output(json_file, result.to_json())
     lines = [result.verdict] if quiet else result.lines()
     to_stderr = str(json_file) == "-"
     for line in lines:
-        click.echo(line, err=to_stderr)
+        click.echo(visible(line), err=to_stderr)
     if result.exit_code:
         raise SystemExit(result.exit_code)

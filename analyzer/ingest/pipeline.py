@@ -8,6 +8,7 @@ lines, after checking that its earlier content is unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -115,7 +116,7 @@ class Ingestor:
             reconciler.run()
             self.con.commit()
         except BaseException:
-            self.con.rollback()
+            _rollback(self.con)
             raise
         results = []
         for path, problem in entries:
@@ -272,7 +273,7 @@ class Ingestor:
             con.commit()
             return result
         except BaseException:
-            con.rollback()
+            _rollback(con)
             raise
 
     def _load_next(self, ctx: LoadContext, source: Source, ahead: _Lookahead) -> tuple[int, int]:
@@ -354,7 +355,10 @@ class Ingestor:
             )
             ok, bad = source.load(ctx)
         finally:
-            con.unregister("_chunk")
+            # after an interrupted statement DuckDB has aborted the transaction: the
+            # error under way is the one to report, not this clean-up's
+            with contextlib.suppress(duckdb.TransactionException):
+                con.unregister("_chunk")
         return ok, bad + screened
 
     def _record_loaded(
@@ -421,6 +425,13 @@ class Ingestor:
             list(row.values()),
         )
         return FileResult(rel, source.name, status, lines, loaded, quarantined, message)
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back, unless DuckDB already did (an interrupted statement ends the
+    transaction itself)."""
+    with contextlib.suppress(duckdb.TransactionException):
+        con.rollback()
 
 
 def _clean(chunk: Chunk) -> bool:

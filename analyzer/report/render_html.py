@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from string import Template
 from typing import Any
 
+from ..textsafe import visible
 from . import timefmt
 from .findings import SEVERITIES
 from .model import Report
@@ -93,7 +94,7 @@ $body
 
 def esc(value: Any) -> str:
     """Text for the page: escaped, ``None`` as empty."""
-    return "" if value is None else html.escape(str(value), quote=True)
+    return "" if value is None else html.escape(visible(value, keep_newlines=True), quote=True)
 
 
 def _table(

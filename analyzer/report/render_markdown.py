@@ -1,8 +1,8 @@
 """The report as Markdown (GitHub-flavoured), for tickets, wikis and terminals.
 
-Log-derived text is escaped: in prose and tables ``<``, ``>``, ``&``, ``|``, backticks,
-``*`` and brackets cannot start markup; quoted log lines sit in fenced code blocks
-whose fence is longer than any backtick run in the line.
+Log-derived text is escaped: control characters become ``\\xNN``; in prose and tables
+``<``, ``>``, ``&``, ``|``, backticks, ``*`` and brackets cannot start markup; quoted log
+lines sit in fenced code blocks whose fence is longer than any backtick run in the line.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ..textsafe import visible
 from . import timefmt
 from .findings import SEVERITIES
 from .model import Report
@@ -38,7 +39,7 @@ def md(text: Any) -> str:
     """
     if text is None:
         return ""
-    s = _ENTITY.sub("&amp;", str(text))
+    s = _ENTITY.sub("&amp;", visible(text, keep_newlines=True))
     s = _TAG_OPEN.sub("&lt;", s)
     s = _MD_SPECIAL.sub(r"\\\1", s)
     return " ".join(s.splitlines())
@@ -46,7 +47,7 @@ def md(text: Any) -> str:
 
 def code(text: Any) -> str:
     """Inline code (file:line, ids): backticks chosen so the content cannot close them."""
-    s = " ".join(str(text).splitlines())
+    s = " ".join(visible(text, keep_newlines=True).splitlines())
     longest = max((len(m) for m in re.findall(r"`+", s)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if s.startswith("`") or s.endswith("`") else ""
@@ -54,7 +55,7 @@ def code(text: Any) -> str:
 
 
 def fenced(lines: Iterable[str], lang: str = "text") -> str:
-    body = "\n".join(lines)
+    body = "\n".join(visible(line, keep_newlines=True) for line in lines)
     longest = max((len(m) for m in re.findall(r"`+", body)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{lang}\n{body}\n{fence}"
