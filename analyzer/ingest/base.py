@@ -200,3 +200,6 @@ class Source:
     # Whether a file is one JSON document whose array of events loads whole (the
     # CloudTrail S3 shape, ``document.py``) rather than line by line.
     document: Callable[[Path], bool] | None = None
+    # ``load`` reads lines alone (no header, no per-file state, path or year): new small
+    # files may then load many at once, as one chunk (see ``ingest.batch``).
+    batchable: bool = False

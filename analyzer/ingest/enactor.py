@@ -127,4 +127,6 @@ def load(ctx: LoadContext) -> tuple[int, int]:
     return insert_parsed(ctx, _PARSE_SQL, "enactor_events", row, params)
 
 
-SOURCE = Source("enactor", ("enactor_events",), sniff, load, "Enactor logfmt", single_scan=True)
+SOURCE = Source(
+    "enactor", ("enactor_events",), sniff, load, "Enactor logfmt", single_scan=True, batchable=True
+)

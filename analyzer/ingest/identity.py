@@ -28,6 +28,9 @@ from .reader import HEAD_BYTES
 from .sniff import content_blocks
 
 PREFIX_BYTES = HEAD_BYTES
+# Content too short to tell one file from another (a blank line, one short line) is no
+# identity: such a file is known by its path alone.
+MIN_IDENTITY_BYTES = 64
 
 
 def prefix_identity(head: bytes, content_bytes: int) -> tuple[str, int]:
@@ -87,9 +90,9 @@ class Reconciler:
         rows = self.con.execute(
             """SELECT file, prefix_sha256, prefix_bytes, size, mtime_ns, device, inode,
                       content_bytes, content_sha256
-               FROM files WHERE root = ? AND status <> 'skipped' AND prefix_sha256 IS NOT NULL
+               FROM files WHERE root = ? AND status <> 'skipped' AND prefix_bytes >= ?
                ORDER BY file""",
-            [str(self.root)],
+            [str(self.root), MIN_IDENTITY_BYTES],
         ).fetchall()
         return {r[0]: _Known(*r) for r in rows}
 

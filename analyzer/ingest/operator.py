@@ -64,4 +64,6 @@ def load(ctx: LoadContext) -> tuple[int, int]:
     return loaded, ctx.quarantine_staged()
 
 
-SOURCE = Source("operator", ("operator_actions",), sniff, load, "Operator JSON Lines")
+SOURCE = Source(
+    "operator", ("operator_actions",), sniff, load, "Operator JSON Lines", batchable=True
+)

@@ -21,6 +21,7 @@ import pyarrow as pa
 from ..errors import InputError
 from . import SOURCES
 from .base import MACROS, GoodLines, LoadContext, Source
+from .batch import SMALL_FILE_BYTES, Batch, load_batch
 from .discover import relative_name, walk
 from .document import load_document
 from .identity import Reconciler, prefix_identity
@@ -99,6 +100,7 @@ class Ingestor:
         self.assume_year = assume_year
         self.chunk_bytes = chunk_bytes
         self.progress = progress
+        self._known: dict[str, dict[str, Any]] | None = None  # files rows, for one run
         for macro in MACROS:
             con.execute(macro)
 
@@ -118,7 +120,9 @@ class Ingestor:
         except BaseException:
             _rollback(self.con)
             raise
-        results = []
+        self._known = self._known_files(root)
+        results: list[FileResult | None] = []
+        batches: dict[str, Batch] = {}
         for path, problem in entries:
             rel = path.relative_to(root).as_posix()
             if rel in reconciler.copies:
@@ -126,14 +130,49 @@ class Ingestor:
                 why = f"a copy of {copied}, whose lines are loaded under that name"
                 results.append(self._record_skip(root, rel, None, why))
             elif problem is None:
-                results.append(self.ingest_file(root, path))
+                batch = self._add_to_batch(batches, len(results), rel, path)
+                results.append(None if batch else self.ingest_file(root, path))
+                if batch and batch.full:
+                    self._flush(root, batches.pop(batch.source.name), results)
             else:
                 results.append(
                     self._record_skip(root, relative_name(root, path, problem), None, problem)
                 )
-        return results
+        for batch in batches.values():
+            self._flush(root, batch, results)
+        return [r for r in results if r is not None]
+
+    def _known_files(self, root: Path) -> dict[str, dict[str, Any]]:
+        cur = self.con.execute("SELECT * FROM files WHERE root = ?", [str(root)])
+        names = [d[0] for d in cur.description]
+        return {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
+
+    def _add_to_batch(
+        self, batches: dict[str, Batch], index: int, rel: str, path: Path
+    ) -> Batch | None:
+        """Queue a new small file of a batchable source (see ``batch``): its batch, or
+        None when it loads alone."""
+        try:
+            st = path.stat()
+            if st.st_size > SMALL_FILE_BYTES or rel in (self._known or {}):
+                return None
+            source, _ = detect_source(path)
+        except OSError:
+            return None  # reported when it loads alone
+        if source is None or not source.batchable:
+            return None
+        batch = batches.setdefault(source.name, Batch(source))
+        batch.add(index, rel, path, st)
+        return batch
+
+    def _flush(self, root: Path, batch: Batch, results: list[FileResult | None]) -> None:
+        loaded = load_batch(self, root, batch)
+        for index, _, path, _ in batch.items:
+            results[index] = loaded[index] if loaded else self.ingest_file(root, path)
 
     def _previous(self, rel: str) -> dict[str, Any] | None:
+        if self._known is not None:
+            return self._known.get(rel)
         cur = self.con.execute("SELECT * FROM files WHERE file = ?", [rel])
         rows = cur.fetchall()
         if not rows:
@@ -374,6 +413,30 @@ class Ingestor:
         loaded: int,
         quarantined: int,
     ) -> FileResult:
+        row, result = self.file_row(
+            root, rel, st, source, state, ctx, prev, lines, loaded, quarantined
+        )
+        self.con.execute(
+            f"INSERT OR REPLACE INTO files ({', '.join(row)}, ingested_at) "
+            f"VALUES ({', '.join('?' * len(row))}, now())",
+            list(row.values()),
+        )
+        return result
+
+    def file_row(
+        self,
+        root: Path,
+        rel: str,
+        st: os.stat_result,
+        source: Source,
+        state: ReadState,
+        ctx: LoadContext,
+        prev: dict[str, Any] | None,
+        lines: int,
+        loaded: int,
+        quarantined: int,
+    ) -> tuple[dict[str, Any], FileResult]:
+        """The ``files`` row of a file just loaded (but ``ingested_at``), and its result."""
         notes = list(ctx.notes)
         if ctx.zoneless:
             notes.append(f"{ctx.zoneless} timestamps had no zone and were read as {self.assume_tz}")
@@ -419,12 +482,7 @@ class Ingestor:
             "inode": st.st_ino,
             "deferred_bytes": state.deferred_bytes,
         }
-        self.con.execute(
-            f"INSERT OR REPLACE INTO files ({', '.join(row)}, ingested_at) "
-            f"VALUES ({', '.join('?' * len(row))}, now())",
-            list(row.values()),
-        )
-        return FileResult(rel, source.name, status, lines, loaded, quarantined, message)
+        return row, FileResult(rel, source.name, status, lines, loaded, quarantined, message)
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:

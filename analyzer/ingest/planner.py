@@ -92,4 +92,6 @@ def load(ctx: LoadContext) -> tuple[int, int]:
     return loaded, ctx.quarantine_staged()
 
 
-SOURCE = Source("planner", ("planner_events", "plans"), sniff, load, "Planner JSON Lines")
+SOURCE = Source(
+    "planner", ("planner_events", "plans"), sniff, load, "Planner JSON Lines", batchable=True
+)

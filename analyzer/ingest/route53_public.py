@@ -88,5 +88,10 @@ def load(ctx: LoadContext) -> tuple[int, int]:
 
 
 SOURCE = Source(
-    "route53_public", ("dns_queries",), sniff, load, "Route 53 public hosted-zone query logs"
+    "route53_public",
+    ("dns_queries",),
+    sniff,
+    load,
+    "Route 53 public hosted-zone query logs",
+    batchable=True,
 )

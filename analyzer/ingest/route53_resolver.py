@@ -121,4 +121,5 @@ SOURCE = Source(
     load,
     "Route 53 Resolver query logs (JSON)",
     single_scan=True,
+    batchable=True,
 )

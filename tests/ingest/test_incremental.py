@@ -110,8 +110,8 @@ def test_touched_but_identical_file_loads_nothing(logs):
 
 
 def test_interrupted_ingest_leaves_the_case_consistent(logs, tmp_path, monkeypatch):
-    (logs / "r.jsonl").write_text(lines(0, 400))
-    (logs / "s.jsonl").write_text(lines(1000, 5))
+    (logs / "r.jsonl").write_text(lines(0, 2000))  # too big to load in a batch
+    (logs / "s.jsonl").write_text(lines(3000, 5))
     db = tmp_path / "case.duckdb"
     calls = {"n": 0}
     real_load_chunk = Ingestor._load_chunk
@@ -131,6 +131,6 @@ def test_interrupted_ingest_leaves_the_case_consistent(logs, tmp_path, monkeypat
         assert count(case) == 0
         assert case.sql("SELECT count(*) AS n FROM files")["n"][0] == 0
         res = {r.file: r for r in case.ingest(logs)}
-        assert res["r.jsonl"].status == "loaded" and res["r.jsonl"].loaded == 400
+        assert res["r.jsonl"].status == "loaded" and res["r.jsonl"].loaded == 2000
         assert res["s.jsonl"].loaded == 5
-        assert count(case) == 405
+        assert count(case) == 2005
