@@ -279,6 +279,7 @@ class Ingestor:
                 first_line=first_line,
                 chunk_bytes=self.chunk_bytes,
                 views=True,
+                max_line=MAX_LINE_BYTES,
             )
             ahead = _Lookahead(prefetch(chunks, PREFETCH_CHUNKS))
             try:
@@ -386,6 +387,15 @@ class Ingestor:
                    FROM _lines WHERE screened""",
                 {"file": ctx.file, "max": MAX_LINE_BYTES, "keep": QUARANTINE_RAW_CHARS},
             )
+            for line, nbytes in chunk.overlong.items():  # cut by the reader: its real size
+                con.execute(
+                    "UPDATE quarantine SET reason = ? WHERE file = ? AND line = ?",
+                    [
+                        f"line too long ({nbytes} bytes; the limit is {MAX_LINE_BYTES})",
+                        ctx.file,
+                        line,
+                    ],
+                )
             screened = ctx.count("SELECT count(*) FROM _lines WHERE screened")
             ctx.good = GoodLines(rows=lambda: chunk.table.num_rows - screened)
             con.execute(

@@ -84,11 +84,13 @@ class ReadState:
 class _HashingReader:
     """Wraps the raw file so that every byte read is hashed (chain of custody)."""
 
-    def __init__(self, fh: BinaryIO, state: ReadState):
+    def __init__(self, fh: BinaryIO, state: ReadState, max_line: int | None = None):
         self._fh = fh
         self._state = state
+        self.max_line = max_line
         self.sha256 = hashlib.sha256()
-        # the hash up to the last line end, when the file ends in an unterminated line
+        # the hash up to the last line end, when what was read ends mid-line (None: it
+        # ends at a line end, and the hash is ``sha256``)
         self.lines_sha256: hashlib._Hash | None = None
 
     def read(self, n: int = -1) -> bytes:
@@ -105,14 +107,24 @@ class _HashingReader:
         buf = bytearray(size)
         n = self._fill(buf, 0)
         while n == len(buf) and buf.rfind(b"\n") < 0:  # a line longer than the block
+            if self.max_line is not None and n > self.max_line:
+                break  # too long to load: handed on in pieces, never whole
             buf.extend(bytes(len(buf)))
             n = self._fill(buf, n)
-        cut = n if n < len(buf) else buf.rfind(b"\n") + 1
+        last_nl = buf.rfind(b"\n", 0, n)
+        cut = n if n < len(buf) or last_nl < 0 else last_nl + 1
         if cut < n:
             self._fh.seek(cut - n, io.SEEK_CUR)
         del buf[cut:]
         end = buf.rfind(b"\n") + 1
-        if end == len(buf):
+        if not buf:
+            return buf
+        if end == len(buf):  # at a line end
+            self.sha256.update(buf)
+            self.lines_sha256 = None
+        elif end == 0:  # a piece of a long line: the last line end was before it
+            if self.lines_sha256 is None:
+                self.lines_sha256 = self.sha256.copy()
             self.sha256.update(buf)
         else:  # the end of the file, in the middle of a line
             with memoryview(buf) as view:
@@ -156,6 +168,8 @@ class Chunk:
     longest: int | None = None  # bytes of the longest line (None: not known)
     maybe_blank: bool = True  # some line is empty or starts with white space
     has_nul: bool = True  # some line holds a NUL byte (damage: quarantined)
+    # lines over the reader's limit, cut to the limit + 1 byte: line -> their real bytes
+    overlong: dict[int, int] = field(default_factory=dict)
 
     @property
     def is_text(self) -> bool:
@@ -432,8 +446,12 @@ def read_chunks(
     first_line: int = 1,
     chunk_bytes: int = CHUNK_BYTES,
     views: bool = False,
+    max_line: int | None = None,
 ) -> Iterator[Chunk]:
     """Yield the file's lines in chunks, filling ``state`` as it goes.
+
+    A line over ``max_line`` bytes is never held whole: it is read past in blocks and
+    yielded cut to ``max_line + 1`` bytes, its real length in ``Chunk.overlong``.
 
     With ``skip_bytes`` the first bytes of the (decompressed) content are not split
     but hashed and compared with ``skip_sha256``: that is how an appended log loads
@@ -446,7 +464,7 @@ def read_chunks(
     array over the bytes read (no copy; not every pyarrow kernel takes views).
     """
     with open_evidence(path) as raw_fh:
-        hashing = _HashingReader(raw_fh, state)
+        hashing = _HashingReader(raw_fh, state, max_line)
         state.compressed = raw_fh.read(2) == GZIP_MAGIC
         raw_fh.seek(0)
         blocks = (_gunzip_blocks if state.compressed else _plain_blocks)(hashing, chunk_bytes)
@@ -459,6 +477,7 @@ def read_chunks(
                 first_line,
                 hash_content=state.compressed,
                 views=views,
+                max_line=max_line,
             )
         finally:
             hashing.drain()
@@ -481,6 +500,7 @@ def _split_blocks(
     first_line: int,
     hash_content: bool,
     views: bool = False,
+    max_line: int | None = None,
 ) -> Iterator[Chunk]:
     """Split the decompressed blocks into chunks of lines (see ``read_chunks``).
 
@@ -492,6 +512,8 @@ def _split_blocks(
     tail = b""
     to_skip = skip_bytes
     at_start = not skip_bytes  # a byte order mark at the start is not part of line 1
+    long_head: bytes | None = None  # the start of an over-long line being read past
+    long_len = 0
     try:
         while True:
             try:
@@ -521,6 +543,27 @@ def _split_blocks(
             if hash_content:
                 chash.update(data)
             state.content_bytes += len(data)
+            if long_head is not None:  # reading past an over-long line
+                nl = data.find(b"\n")
+                if nl < 0 and not final:
+                    long_len += len(data)
+                    continue
+                if nl < 0 and state.error is None and not hash_content:
+                    state.deferred_bytes = long_len  # unterminated: it waits, like any line
+                    state.content_bytes -= long_len
+                    state.ends_with_newline = False
+                    break
+                long_len += nl if nl >= 0 else len(data)
+                stand_in, _ = _split(long_head + b"\n", line_no, False, views)
+                assert stand_in is not None
+                stand_in.overlong[line_no] = long_len
+                line_no += 1
+                state.lines = line_no - first_line
+                yield stand_in
+                long_head = None
+                buf = data[nl + 1 :] if nl >= 0 else b""
+                if not buf and not final:
+                    continue
             if final:
                 state.ends_with_newline = not buf
                 if state.error is not None:
@@ -539,6 +582,8 @@ def _split_blocks(
                 line_no += chunk.table.num_rows
                 yield chunk
             state.lines = line_no - first_line
+            if max_line is not None and len(tail) > max_line:
+                long_head, long_len, tail = tail[: max_line + 1], len(tail), b""
             if final:
                 break
     finally:

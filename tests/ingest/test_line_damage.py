@@ -122,3 +122,19 @@ def test_nul_bytes_in_the_sample_enactor_log_cost_only_their_lines(tmp_path):
     before, after = clean.findings().df, hurt.findings().df
     assert len(before) > 0
     assert sorted(before["rule"].to_list()) == sorted(after["rule"].to_list())
+
+
+def test_a_huge_line_is_read_past_and_its_size_reported(logs, tmp_path):
+    huge = b"ts=2025-10-20T06:47:00Z note=" + b"z" * (9 * 1024 * 1024) + b"\n"
+    path = logs / "e.log"
+    path.write_bytes(enactor_lines(3) + huge + enactor_lines(3, start=3))
+    case = open_case(tmp_path / "c.duckdb")
+    r = case.ingest(logs)[0]
+    assert (r.lines, r.loaded, r.quarantined) == (7, 6, 1)
+    reason = case.sql("SELECT reason FROM quarantine WHERE line = 4")["reason"][0]
+    assert reason == f"line too long ({len(huge) - 1} bytes; the limit is 1048576)"
+    with path.open("ab") as fh:  # an append after it still proves the earlier content
+        fh.write(enactor_lines(2, start=6))
+    again = case.ingest(logs)[0]
+    assert (again.status, again.lines, again.loaded) == ("appended", 9, 8)
+    assert loaded_lines(case) == [1, 2, 3, 5, 6, 7, 8, 9]

@@ -78,3 +78,42 @@ def test_a_line_longer_than_the_block_stays_whole(tmp_path):
     rows, state = read_all(path, views=True, chunk_bytes=64)
     assert rows == [(1, b"a"), (2, b"z" * 5000), (3, b"b")]
     assert state.sha256 == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_over_long_lines_are_read_past_never_held_whole(tmp_path, compressed):
+    """A line over ``max_line`` comes cut to ``max_line + 1`` bytes with its real size."""
+    rnd = random.Random(11)
+    limit = 30
+    path = tmp_path / ("f.gz" if compressed else "f")
+    pieces = [*PIECES, b"L" * 90, b"M" * 31]
+    for _ in range(40):
+        data = b"".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 120)))
+        path.write_bytes(gzip.compress(data) if compressed else data)
+        content = data if compressed else data[: data.rfind(b"\n") + 1]
+        raw = content.split(b"\n")
+        if content.endswith(b"\n") or not content:
+            raw.pop()
+        lines = dict(enumerate(expected_lines(content), start=1))
+        long = {i: len(r) for i, r in enumerate(raw, start=1) if len(r) > limit}
+        for chunk_bytes in (7, 64, 1 << 20):
+            state = ReadState()
+            rows, overlong = {}, {}
+            for chunk in read_chunks(path, state, chunk_bytes=chunk_bytes, max_line=limit):
+                column = "text" if chunk.is_text else "raw"
+                values = chunk.table.column(column).to_pylist()
+                values = [v.encode() if isinstance(v, str) else v for v in values]
+                rows.update(zip(chunk.table.column("line").to_pylist(), values, strict=True))
+                overlong.update(chunk.overlong)
+            assert list(rows) == list(lines), (data, chunk_bytes)
+            for i, value in rows.items():  # whole, or (spanning blocks) cut, with its size
+                if i in overlong:
+                    assert value.rstrip(b"\r") == lines[i][: limit + 1].rstrip(b"\r")
+                    assert overlong[i] == long[i]
+                else:
+                    assert value == lines[i]
+            if chunk_bytes == 7:  # a line is held up to twice the limit plus a block, no more
+                assert {i for i, n in long.items() if n > 2 * limit + 7} <= set(overlong)
+            assert state.content_bytes == len(content)
+            assert state.content_sha256 == hashlib.sha256(content).hexdigest()
+            assert state.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
