@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 SAMPLE  = sample_logs/dynamodb-2025-10-20
 OUT    ?= out
 
-.PHONY: install demo test lint format sample-logs bench bench-cloudtrail clean
+.PHONY: install demo test lint format sample-logs bench bench-cloudtrail fuzz clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ format: install
 ## sample-logs: regenerate sample_logs/ byte for byte
 sample-logs: install
 	$(BIN)/analyzer simulate dynamodb-2025-10-20 --out $(SAMPLE) --seed 20251020 --force
+
+## fuzz: the damage, kill -9 and rotation suites with many more examples than CI runs
+fuzz: install
+	PF_FUZZ_EXAMPLES=500 PF_FUZZ_KILLS=20 PF_FUZZ_LIVES=30 PF_FUZZ_STEPS=60 \
+		$(BIN)/pytest -q -p no:cacheprovider tests/ingest/test_fuzz.py tests/ingest/test_crash.py
 
 ## bench: the benchmark of benchmarks/ (see benchmarks/RESULTS.md)
 bench: install

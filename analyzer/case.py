@@ -323,6 +323,8 @@ def _tune(con: duckdb.DuckDBPyConnection, *, in_memory: bool) -> None:
         con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
     except duckdb.Error as exc:
         raise InputError(f"PLAN_FORENSICS_MEMORY_LIMIT={limit!r}: {exc}") from exc
+    # DuckDB draws a progress bar on stdout for long statements: stdout is the output
+    con.execute("SET enable_progress_bar = false")
     if in_memory:
         import tempfile
 

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from analyzer import open_case
 from analyzer.cli import main
 from analyzer.textsafe import visible
+from tests.ingest.test_crash import assert_consistent
 
 HOSTILE = "dns-enactor-\x1b]0;pwned\x07-\x1b[31mred\x1b[0m\x9b"
 LINES = (
@@ -126,17 +127,7 @@ def test_ctrl_c_exits_130_with_one_line_and_a_consistent_case(tmp_path):
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert result.stderr.startswith("interrupted")
         with open_case(db) as case:
-            bad = case.sql(
-                """SELECT f.file FROM files f LEFT JOIN (SELECT file, count(*) AS n
-                   FROM enactor_events GROUP BY file) e USING (file)
-                   WHERE f.lines <> f.loaded + f.quarantined OR coalesce(e.n, 0) <> f.loaded"""
-            )
-            assert bad.is_empty()
-            orphans = case.sql(
-                "SELECT count(*) AS n FROM enactor_events "
-                "WHERE file NOT IN (SELECT file FROM files)"
-            )
-            assert orphans["n"][0] == 0
+            assert_consistent(case)
         again = CliRunner().invoke(main, ["ingest", str(logs), "--db", str(db), "--quiet"])
         assert again.exit_code == 0
         with open_case(db) as case:
