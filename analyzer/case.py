@@ -6,6 +6,7 @@ Everything the CLI does is a method here, so a notebook does the same with
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -324,7 +325,9 @@ def _tune(con: duckdb.DuckDBPyConnection, *, in_memory: bool) -> None:
     except duckdb.Error as exc:
         raise InputError(f"PLAN_FORENSICS_MEMORY_LIMIT={limit!r}: {exc}") from exc
     # DuckDB draws a progress bar on stdout for long statements: stdout is the output
-    con.execute("SET enable_progress_bar = false")
+    # (in Jupyter the setting may be refused without ipywidgets: no bar there either)
+    with contextlib.suppress(duckdb.Error):
+        con.execute("SET enable_progress_bar = false")
     if in_memory:
         import tempfile
 

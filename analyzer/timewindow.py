@@ -29,7 +29,10 @@ def parse_when(
     text = value.strip()
     m = _DURATION.match(text)
     if m:
-        return now - dt.timedelta(seconds=float(m.group(1)) * _UNIT_S[m.group(2).lower()])
+        try:
+            return now - dt.timedelta(seconds=float(m.group(1)) * _UNIT_S[m.group(2).lower()])
+        except OverflowError as exc:
+            raise InputError(f"{option}: {value!r} reaches before year 1") from exc
     word = text.lower()
     if word == "now":
         return now

@@ -67,6 +67,8 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, io.UnsupportedOperation):
         pass
+
+
 class GuardedGroup(click.Group):
     """The command group: Ctrl-C and unexpected errors end with one line, never a
     traceback (``PLAN_FORENSICS_DEBUG=1`` shows the traceback of an unexpected error)."""
@@ -91,8 +93,12 @@ class GuardedGroup(click.Group):
 
 
 def _is_interrupt(exc: BaseException) -> bool:
-    """DuckDB turns a Ctrl-C during a statement into ``RuntimeError('Query interrupted')``."""
-    return isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
+    """DuckDB turns a Ctrl-C during a statement into ``RuntimeError('Query interrupted')``,
+    and one while it pulls Arrow batches from Python into an error naming it."""
+    text = str(exc)
+    return (isinstance(exc, RuntimeError) and "interrupted" in text.lower()) or (
+        isinstance(exc, duckdb.Error) and "KeyboardInterrupt" in text
+    )
 
 
 def _interrupt_once() -> Any:

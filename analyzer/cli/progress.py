@@ -75,7 +75,9 @@ class Progress:
         if not self.enabled:
             return
         sizes = {}
-        for path in walk(root.resolve()):
+        for path, skipped in walk(root.resolve()):
+            if skipped:
+                continue
             try:
                 sizes[path] = path.stat().st_size
             except OSError:

@@ -167,8 +167,13 @@ class Ingestor:
 
     def _flush(self, root: Path, batch: Batch, results: list[FileResult | None]) -> None:
         loaded = load_batch(self, root, batch)
-        for index, _, path, _ in batch.items:
-            results[index] = loaded[index] if loaded else self.ingest_file(root, path)
+        for index, rel, path, st in batch.items:
+            if not loaded:
+                results[index] = self.ingest_file(root, path)
+                continue
+            results[index] = loaded[index]
+            if self.progress:
+                self.progress(rel, st.st_size, st.st_size)
 
     def _previous(self, rel: str) -> dict[str, Any] | None:
         if self._known is not None:
@@ -280,6 +285,10 @@ class Ingestor:
                 chunk_bytes=self.chunk_bytes,
                 views=True,
                 max_line=MAX_LINE_BYTES,
+                # its last line was loaded without a line end: the growth must add one
+                continues_line=bool(
+                    prev and not prev["ends_with_newline"] and not prev["deferred_bytes"]
+                ),
             )
             ahead = _Lookahead(prefetch(chunks, PREFETCH_CHUNKS))
             try:

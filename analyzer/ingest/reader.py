@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import json
 import os
 import queue
 import stat
@@ -447,8 +448,12 @@ def read_chunks(
     chunk_bytes: int = CHUNK_BYTES,
     views: bool = False,
     max_line: int | None = None,
+    continues_line: bool = False,
 ) -> Iterator[Chunk]:
     """Yield the file's lines in chunks, filling ``state`` as it goes.
+
+    With ``continues_line`` the last line loaded before had no line end (a complete
+    JSON object): the content after ``skip_bytes`` must start with that line end.
 
     A line over ``max_line`` bytes is never held whole: it is read past in blocks and
     yielded cut to ``max_line + 1`` bytes, its real length in ``Chunk.overlong``.
@@ -478,6 +483,7 @@ def read_chunks(
                 hash_content=state.compressed,
                 views=views,
                 max_line=max_line,
+                continues_line=continues_line,
             )
         finally:
             hashing.drain()
@@ -485,6 +491,18 @@ def read_chunks(
             if not state.compressed:  # the content is the file: one hash serves both
                 lines_hash = hashing.lines_sha256 if state.deferred_bytes else None
                 state.content_sha256 = lines_hash.hexdigest() if lines_hash else state.sha256
+
+
+def _complete_json(line: bytes | bytearray) -> bool:
+    """Whether ``line`` is a whole JSON object (which a writer cannot be in the middle of)."""
+    text = bytes(line).strip()
+    if not (text.startswith(b"{") and text.endswith(b"}")):
+        return False
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _drop_prefix(buf: bytearray, n: int) -> bytearray:
@@ -501,6 +519,7 @@ def _split_blocks(
     hash_content: bool,
     views: bool = False,
     max_line: int | None = None,
+    continues_line: bool = False,
 ) -> Iterator[Chunk]:
     """Split the decompressed blocks into chunks of lines (see ``read_chunks``).
 
@@ -538,6 +557,18 @@ def _split_blocks(
             elif to_skip:
                 state.prefix_matches = False
                 return
+            if continues_line and data:  # the line loaded last must end here, as it was
+                continues_line = False
+                end = 1 if data[:1] == b"\n" else 2 if data[:2] == b"\r\n" else 0
+                if not end:
+                    state.prefix_matches = False
+                    return
+                if hash_content:
+                    chash.update(data[:end])
+                state.content_bytes += end
+                data = data[end:]
+                if not data:
+                    continue
             final = not data
             buf: bytes | bytearray = bytearray(tail) + data if tail else data  # plain: no tail
             if hash_content:
@@ -569,7 +600,9 @@ def _split_blocks(
                 if state.error is not None:
                     # The cut-off line is not a line the writer finished: report it as such.
                     state.error_tail, buf = bytes(buf), b""
-                elif buf and not hash_content:  # a plain file's unterminated last line
+                elif buf and not hash_content and not _complete_json(buf):
+                    # a plain file's unterminated last line: its writer may be mid-line
+                    # (a whole JSON object cannot be cut: it is complete as it is)
                     state.deferred_bytes = len(buf)
                     state.content_bytes -= len(buf)
                     buf = b""

@@ -121,14 +121,31 @@ def test_blank_lines_are_counted(logs):
 
 
 def test_last_line_without_newline_waits_for_its_end(logs):
-    (logs / "r.jsonl").write_bytes(dns_lines(2).rstrip(b"\n"))
+    enactor = "ts=2025-10-20T06:47:0{i}.000Z level=info host=e1 event=apply_start generation={i}\n"
+    (logs / "e.log").write_text("".join(enactor.format(i=i) for i in range(2)).rstrip("\n"))
     (logs / "r2.jsonl.gz").write_bytes(gzip.compress(dns_lines(2).rstrip(b"\n")))
+    (logs / "r.jsonl").write_bytes(dns_lines(2).rstrip(b"\n"))
     case, res = ingest(logs)
-    assert (res["r.jsonl"].lines, res["r.jsonl"].loaded) == (1, 1)
-    assert "no line end yet" in res["r.jsonl"].message
+    assert (res["e.log"].lines, res["e.log"].loaded) == (1, 1)
+    assert "no line end yet" in res["e.log"].message
     assert case.sql("SELECT count(*) AS n FROM quarantine")["n"][0] == 0
-    # a compressed file is complete: its last line loads
+    # a compressed file is complete, and so is a whole JSON object: their last lines load
     assert (res["r2.jsonl.gz"].lines, res["r2.jsonl.gz"].loaded) == (2, 2)
+    assert (res["r.jsonl"].lines, res["r.jsonl"].loaded) == (2, 2)
+
+
+def test_a_json_last_line_loaded_without_its_end_gets_it_on_append(logs):
+    (logs / "r.jsonl").write_bytes(dns_lines(2).rstrip(b"\n"))
+    case, _ = ingest(logs)
+    with (logs / "r.jsonl").open("ab") as fh:
+        fh.write(b"\n" + dns_lines(1))
+    again = {r.file: r for r in case.ingest(logs)}["r.jsonl"]
+    assert (again.status, again.lines, again.loaded, again.quarantined) == ("appended", 3, 3, 0)
+    (logs / "s.jsonl").write_bytes(dns_lines(1).rstrip(b"\n"))
+    case.ingest(logs)
+    with (logs / "s.jsonl").open("ab") as fh:  # the loaded line goes on: not an append
+        fh.write(b"garbage\n")
+    assert {r.file: r for r in case.ingest(logs)}["s.jsonl"].status == "changed"
 
 
 def test_a_line_number_is_its_physical_line(logs):

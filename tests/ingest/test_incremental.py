@@ -88,9 +88,11 @@ def test_changed_earlier_content_is_reported_not_mixed(logs):
 
 
 def test_incomplete_last_line_loads_once_complete(logs):
-    (logs / "r.jsonl").write_text(lines(0, 3).rstrip("\n"))
+    (logs / "r.jsonl").write_text(lines(0, 3)[:-40])  # the writer is mid-line
     case = open_case()
     assert case.ingest(logs)[0].loaded == 2
+    with (logs / "r.jsonl").open("a") as fh:
+        fh.write(lines(0, 3)[-40:-1])
     with (logs / "r.jsonl").open("a") as fh:
         fh.write("\n" + lines(3, 1))
     res = case.ingest(logs)[0]
