@@ -156,7 +156,7 @@ class Ingestor:
             st = path.stat()
             if st.st_size > SMALL_FILE_BYTES or rel in (self._known or {}):
                 return None
-            source, _ = detect_source(path)
+            source, _ = detect_source(path, self.profiles)
         except OSError:
             return None  # reported when it loads alone
         if source is None or not source.batchable:

@@ -360,7 +360,7 @@ GZIP_OUT_BLOCK = 4 * 1024 * 1024
 _SALVAGE_STEP = 4096
 
 
-class GzipDamage(Exception):
+class GzipDamage(EOFError):  # an EOFError, as zlib's readers raise for a cut stream
     """A gzip stream cut short or corrupt at ``offset`` (bytes of the compressed file)."""
 
     def __init__(self, offset: int, why: str):

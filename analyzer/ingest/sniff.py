@@ -63,12 +63,22 @@ def _plain(fh: BinaryIO) -> Iterator[bytes]:
 
 def sample_lines(path: Path, recognised: Callable[[str], bool]) -> tuple[list[str], str | None]:
     """Up to ``SAMPLE_LINES`` non-empty lines from the first one ``recognised`` accepts
-    (or the first ones, when none is), or why there are none (empty, binary)."""
+    (or the first ones, when none is), or why there are none (empty, binary). A line
+    longer than ``MAX_SAMPLE_LINE`` is sampled by its head (a one-line JSON document)."""
     lines: list[str] = []
     start: int | None = None
     pending = bytearray()
-    overlong = False
+    cut: bytes | None = None  # the head of an over-long line being read past
     first = True
+
+    def take(raw: bytes | bytearray) -> None:
+        nonlocal start
+        text = raw.decode("utf-8", "replace").strip()
+        if text:
+            lines.append(text)
+            if start is None and recognised(text):
+                start = len(lines) - 1
+
     for block in content_blocks(path):
         if first:
             first = False
@@ -82,33 +92,22 @@ def sample_lines(path: Path, recognised: Callable[[str], bool]) -> tuple[list[st
         at = 0
         while True:
             nl = block.find(b"\n", at)
+            if cut is None:
+                pending += block[at : nl if nl >= 0 else len(block)]
+                if len(pending) > MAX_SAMPLE_LINE:
+                    cut = bytes(pending[:MAX_SAMPLE_LINE])
+                    pending.clear()
             if nl < 0:
-                if not overlong:
-                    pending += block[at:]
-                    if len(pending) > MAX_SAMPLE_LINE:
-                        overlong = True
-                        pending.clear()
                 break
-            if not overlong:
-                pending += block[at:nl]
-                if len(pending) <= MAX_SAMPLE_LINE:
-                    text = pending.decode("utf-8", "replace").strip()
-                    if text:
-                        lines.append(text)
-                        if start is None and recognised(text):
-                            start = len(lines) - 1
+            take(cut if cut is not None else pending)
             pending.clear()
-            overlong = False
+            cut = None
             at = nl + 1
         if start is not None and len(lines) >= start + SAMPLE_LINES:
             break
     if first:
         return [], "empty file"
-    if pending and not overlong:  # the last line, without a line end
-        text = pending.decode("utf-8", "replace").strip()
-        if text:
-            lines.append(text)
-            if start is None and recognised(text):
-                start = len(lines) - 1
+    if pending or cut:  # the last line, without a line end
+        take(cut if cut is not None else pending)
     begin = start or 0
     return lines[begin : begin + SAMPLE_LINES], None
