@@ -419,22 +419,9 @@ class Ingestor:
                 con.unregister("_chunk")
         return ok, bad + screened
 
-    def _record_loaded(
-        self,
-        root: Path,
-        rel: str,
-        st: os.stat_result,
-        source: Source,
-        state: ReadState,
-        ctx: LoadContext,
-        prev: dict[str, Any] | None,
-        lines: int,
-        loaded: int,
-        quarantined: int,
-    ) -> FileResult:
-        row, result = self.file_row(
-            root, rel, st, source, state, ctx, prev, lines, loaded, quarantined
-        )
+    def _record_loaded(self, *args: Any) -> FileResult:
+        """Write the ``files`` row of a file just loaded (``file_row``'s arguments)."""
+        row, result = self.file_row(*args)
         self.con.execute(
             f"INSERT OR REPLACE INTO files ({', '.join(row)}, ingested_at) "
             f"VALUES ({', '.join('?' * len(row))}, now())",

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from .reader import BOM, GZIP_MAGIC, GzipDamage, gunzip, open_evidence
+from .gunzip import GzipDamage, gunzip
+from .reader import BOM, GZIP_MAGIC, open_evidence
 
 BLOCK = 64 * 1024
 # Decompressed bytes read at most to find the first recognised line.
