@@ -129,6 +129,8 @@ class Case:
             ).fetchall()
         except duckdb.CatalogException as exc:
             raise CaseError(f"{self.path} is not a plan-forensics case") from exc
+        if rows and not str(rows[0][0]).isdigit():
+            raise CaseError(f"{self.path} has a schema version {rows[0][0]!r}: not a case we wrote")
         if not rows or int(rows[0][0]) > schema.SCHEMA_VERSION:
             raise CaseError(f"{self.path} was written by a newer version of the analyzer")
         if self.read_only:  # a case written before a table was added: that table is empty

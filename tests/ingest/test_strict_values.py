@@ -126,3 +126,13 @@ def test_commands_survive_whatever_the_tables_hold(tmp_path):
         assert not isinstance(result.exception, Exception) or isinstance(
             result.exception, SystemExit
         ), (args, repr(result.exception))
+
+
+def test_a_case_with_a_schema_version_that_is_no_number_is_refused(tmp_path):
+    db = tmp_path / "case.duckdb"
+    with open_case(db) as case:
+        case.con.execute("UPDATE case_meta SET value = 'abc' WHERE key = 'schema_version'")
+    result = CliRunner().invoke(main, ["report", str(db), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and "schema version 'abc'" in result.stderr
+    assert not (tmp_path / "r").exists()
