@@ -321,6 +321,7 @@ def _tune(con: duckdb.DuckDBPyConnection, *, in_memory: bool) -> None:
     under the system's temp directory rather than the working directory). Threads stay
     DuckDB's default, one per core.
     """
+    quiet_progress(con)
     limit = os.environ.get("PLAN_FORENSICS_MEMORY_LIMIT", MEMORY_LIMIT)
     try:
         con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
@@ -337,6 +338,12 @@ def _tune(con: duckdb.DuckDBPyConnection, *, in_memory: bool) -> None:
         name = f"plan-forensics-{os.getpid()}-{id(con)}.tmp"
         tmp = str(Path(tempfile.gettempdir()) / name).replace("'", "''")
         con.execute(f"SET temp_directory = '{tmp}'")
+
+
+def quiet_progress(con: duckdb.DuckDBPyConnection) -> None:
+    """DuckDB's own progress bar off: it writes to stdout, which holds only the output
+    (``detect --format json``); the analyzer's progress goes to stderr."""
+    con.execute("SET enable_progress_bar = false")
 
 
 def _check_zone(con: duckdb.DuckDBPyConnection, zone: str) -> None:

@@ -306,6 +306,7 @@ def _validate(ruleset: RuleSet) -> None:
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")  # stdout holds only the output
         for table in schema.TABLES:
             con.execute(table.ddl())
         try:
