@@ -12,12 +12,16 @@
 -- delete set them to that generation. One finding per delete; the endpoints are in
 -- details, the first by name names the finding. The
 -- conclusion rests on two orders: the apply of g before the delete, and the delete
--- before the next update of the endpoint; it is order_uncertain when either pair, on
--- different hosts, is closer than their clock uncertainty.
+-- before the next update of the endpoint (both in clock-corrected time); it is
+-- order_uncertain when either pair, on different clocks, is closer than the bound of
+-- their order (order_bound_s: the largest of the two).
 WITH per_endpoint AS (
     SELECT d.*, e.end_ts, e.end_host,
-           pf_order_uncertain(d.host, d.ts, d.set_host, d.set_ts)
-           OR pf_order_uncertain(d.host, d.ts, e.end_host, e.end_ts) AS uncertain
+           pf_order_uncertain(d.host, d.tc, d.set_clock, d.set_tc)
+           OR pf_order_uncertain(d.host, d.tc, e.end_clock, e.end_tc) AS uncertain,
+           greatest(pf_order_bound_s(d.host, d.set_clock),
+                    CASE WHEN e.end_clock IS NOT NULL
+                         THEN pf_order_bound_s(d.host, e.end_clock) END) AS bound_s
     FROM pf_live_deletes d
     LEFT JOIN pf_empty e ON e.endpoint = d.endpoint AND e.file = d.file AND e.line = d.line
 )
@@ -37,12 +41,13 @@ SELECT
         'endpoints', list(endpoint ORDER BY endpoint),
         'applied', list(json_object('endpoint', endpoint, 'host', set_host,
                                     'kind', set_kind, 'time', pf_iso(set_ts),
-                                    'gap_s', pf_secs(set_ts, ts))
+                                    'gap_s', pf_secs(set_tc, tc))
                         ORDER BY endpoint),
-        'gap_s', min(pf_secs(set_ts, ts)),
+        'gap_s', min(pf_secs(set_tc, tc)),
         'applied_generation', any_value(applied_generation),
         'keep', any_value(keep),
-        'order_uncertain', bool_or(uncertain)
+        'order_uncertain', bool_or(uncertain),
+        'order_bound_s', max(bound_s)
     ) AS details,
     pf_dedupe(flatten([
         [pf_ev(any_value(file), any_value(line))],

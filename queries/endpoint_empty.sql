@@ -7,7 +7,8 @@
 --   or an operator restore (open while neither is logged). This is the outage state.
 --
 -- Logic: pf_empty (queries/_derived.sql) holds the intervals: each live-plan deletion
--- ASOF-joined forward to the endpoint's next state-setting event.
+-- ASOF-joined forward to the endpoint's next state-setting event, in clock-corrected
+-- time (the duration too); start and end are the times the cited lines say.
 SELECT
     'endpoint_empty' AS rule,
     'critical' AS severity,
@@ -21,17 +22,20 @@ SELECT
                      endpoint, pf_iso(start_ts), generation, deleted_by)
          ELSE format('{} empty for {:.1f} s, from {} (plan {} deleted by {}) to {} ({} of '
                      'generation {} by {})',
-                     endpoint, pf_secs(start_ts, end_ts), pf_iso(start_ts), generation,
+                     endpoint, pf_secs(start_tc, end_tc), pf_iso(start_ts), generation,
                      deleted_by, pf_iso(end_ts), end_kind, end_generation, end_host)
     END AS summary,
     json_object(
-        'duration_s', pf_secs(start_ts, end_ts),
+        'duration_s', pf_secs(start_tc, end_tc),
         'open', end_ts IS NULL,
         'deleted_by', deleted_by,
         'ended_by', CASE WHEN end_ts IS NOT NULL THEN json_object(
             'kind', end_kind, 'host', end_host, 'generation', end_generation) END,
-        'order_uncertain', pf_order_uncertain(deleted_by, start_ts, set_host, set_ts)
-                           OR pf_order_uncertain(deleted_by, start_ts, end_host, end_ts)
+        'order_uncertain', pf_order_uncertain(deleted_by, start_tc, set_clock, set_tc)
+                           OR pf_order_uncertain(deleted_by, start_tc, end_clock, end_tc),
+        'order_bound_s', greatest(pf_order_bound_s(deleted_by, set_clock),
+                                  CASE WHEN end_clock IS NOT NULL
+                                       THEN pf_order_bound_s(deleted_by, end_clock) END)
     ) AS details,
     list_filter([pf_ev(file, line), pf_ev(end_file, end_line)],
                 lambda e: e.file IS NOT NULL) AS evidence

@@ -8,10 +8,10 @@
 --
 -- Logic: pf_sets (queries/_derived.sql) holds every state-setting event of every
 -- endpoint (successful updates and operator restores) with the state just before it,
--- in timestamp order with file order for ties. An Enactor update whose previous state
--- is a higher generation is the stale overwrite. The finding is order_uncertain when
--- the overwritten update was logged on another host closer in time than the two
--- hosts' clock uncertainty: then the overwrite may have come first.
+-- in clock-corrected order with file order for ties. An Enactor update whose previous
+-- state is a higher generation is the stale overwrite. The finding is order_uncertain
+-- when the overwritten update was logged on another clock closer in corrected time
+-- than the bound of the two clocks' order: then the overwrite may have come first.
 SELECT
     'non_monotonic_apply' AS rule,
     'high' AS severity,
@@ -27,9 +27,11 @@ SELECT
         'previous_generation', s.prev_generation,
         'previous_host', s.prev_host,
         'previous_time', pf_iso(s.prev_ts),
+        'previous_time_corrected', pf_iso(s.prev_tc),
         'previous_kind', s.prev_kind,
         'generations_back', s.prev_generation - s.generation,
-        'order_uncertain', pf_order_uncertain(s.host, s.ts, s.prev_host, s.prev_ts)
+        'order_uncertain', pf_order_uncertain(s.clock, s.tc, s.prev_clock, s.prev_tc),
+        'order_bound_s', pf_order_bound_s(s.clock, s.prev_clock)
     ) AS details,
     [pf_ev(s.file, s.line), pf_ev(s.prev_file, s.prev_line)] AS evidence
 FROM pf_sets s

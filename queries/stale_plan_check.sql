@@ -13,19 +13,21 @@
 -- Logic: every endpoint_update attempt (whatever its status: the check was used when
 -- the Enactor acted on it, and a refused update in a fixed design still used a stale
 -- check) is ASOF-joined to the endpoint's state just before it (pf_sets, the latest
--- successful update or restore strictly earlier). If that effective generation is
+-- successful update or restore strictly earlier, in clock-corrected time). If that
+-- effective generation is
 -- > g, the Enactor's latest passing plan_check for g (ASOF join on host and
 -- generation) was stale when used. The first such attempt per Enactor and generation
 -- is the finding.
 WITH attempts AS (
-    SELECT ts, host, endpoint, generation, status, file, line
-    FROM enactor_events
+    SELECT ts, ts_corrected AS tc, host, endpoint, generation, status, file, line
+    FROM enactor_events_ordered
     WHERE event = 'endpoint_update' AND endpoint IS NOT NULL AND generation IS NOT NULL
 ), stale AS (
     SELECT u.*, s.generation AS newer_generation, s.host AS newer_host, s.ts AS newer_ts,
-           s.kind AS newer_kind, s.file AS newer_file, s.line AS newer_line
+           s.tc AS newer_tc, s.clock AS newer_clock, s.kind AS newer_kind,
+           s.file AS newer_file, s.line AS newer_line
     FROM attempts u
-    ASOF JOIN pf_sets s ON s.endpoint = u.endpoint AND u.ts > s.ts
+    ASOF JOIN pf_sets s ON s.endpoint = u.endpoint AND u.tc > s.tc
     WHERE s.generation > u.generation
 ), checks AS (
     SELECT host, generation, ts, current_generation, file, line
@@ -37,7 +39,7 @@ WITH attempts AS (
     FROM stale u
     ASOF JOIN checks c ON c.host = u.host AND c.generation = u.generation AND u.ts >= c.ts
     QUALIFY row_number() OVER (PARTITION BY u.host, u.generation
-                               ORDER BY u.ts, u.file, u.line) = 1
+                               ORDER BY u.tc, u.file, u.line) = 1
 )
 SELECT
     'stale_plan_check' AS rule,
@@ -62,9 +64,10 @@ SELECT
         'generations_since', h.head_generation - u.generation,
         'planner_head', h.head_generation,
         'update_status', u.status,
-        'order_uncertain', pf_order_uncertain(u.host, u.ts, u.newer_host, u.newer_ts)
+        'order_uncertain', pf_order_uncertain(u.host, u.tc, u.newer_clock, u.newer_tc),
+        'order_bound_s', pf_order_bound_s(u.host, u.newer_clock)
     ) AS details,
     [pf_ev(u.file, u.line), pf_ev(u.check_file, u.check_line),
      pf_ev(u.newer_file, u.newer_line)] AS evidence
 FROM used u
-ASOF LEFT JOIN pf_planner_head h ON u.ts >= h.created_at
+ASOF LEFT JOIN pf_planner_head h ON u.tc >= h.created_tc
