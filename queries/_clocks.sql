@@ -231,10 +231,12 @@ SELECT src, dst, w FROM p;
 --
 -- The estimate starts from each clock's own interval clamped to 0 (synchronised where
 -- the logs allow it), x(c) = clamp(0, lower, upper), and is made to satisfy every
--- constraint between clocks: the mean of the largest solution <= x (min of x(c) and of
--- x(u) + d(u, c)) and the smallest solution >= x (max of x(c) and of x(u) - d(c, u)),
--- shifted so that the reference reads 0. Both are solutions, so their mean is one;
--- when the raw times contradict no constraint, every offset is 0. bound_s: clocks are
+-- constraint between clocks: the largest solution <= x (min of x(c) and of x(u) +
+-- d(u, c)) and the smallest solution >= x (max of x(c) and of x(u) - d(c, u)), each
+-- shifted so that the reference reads 0, are solutions, and so is every point between
+-- them; the estimate is the point of that segment with the least total |offset| (most
+-- clocks synchronised: a fault is on few hosts), at its ends or where an offset
+-- crosses 0. When the raw times contradict no constraint, every offset is 0. bound_s: clocks are
 -- taken as within the prior of synchronised unless the logs show otherwise, i.e. the
 -- interval is [lower, upper] cut to [-prior, prior] when they overlap; a clock bounded
 -- on one side only, beyond the prior, gets twice the prior past its bound.
@@ -256,9 +258,20 @@ WITH b AS (
            greatest(x.x, (SELECT max(u.x - p.w) FROM pf_clock_paths p
                           JOIN x u ON u.clock = p.dst WHERE p.src = b.clock)) AS above
     FROM b JOIN x USING (clock)
+), ends AS (
+    SELECT b.*, b.below - r.below AS lo_sol, b.above - r.above AS hi_sol
+    FROM solved b LEFT JOIN solved r ON r.reference
+), t AS (
+    -- where along the segment (0: lo_sol, 1: hi_sol) the total |offset| is least
+    SELECT arg_min(t, (cost, abs(t - 0.5))) AS t FROM (
+        SELECT c.t, sum(abs(e.lo_sol + c.t * (e.hi_sol - e.lo_sol))) AS cost
+        FROM (SELECT 0.0 AS t UNION SELECT 1.0 UNION SELECT 0.5
+              UNION SELECT -lo_sol / (hi_sol - lo_sol) FROM ends
+              WHERE hi_sol - lo_sol > 0 AND -lo_sol / (hi_sol - lo_sol) BETWEEN 0 AND 1) c
+        CROSS JOIN ends e GROUP BY c.t)
 ), e AS (
     SELECT b.*,
-           ((b.below - r.below) + (b.above - r.above)) / 2 AS offset_s,
+           b.lo_sol + t.t * (b.hi_sol - b.lo_sol) AS offset_s,
            CASE WHEN greatest(coalesce(b.lo, -p.s), -p.s) <= least(coalesce(b.hi, p.s), p.s)
                 THEN greatest(coalesce(b.lo, -p.s), -p.s)
                 WHEN b.lo IS NOT NULL AND b.hi IS NOT NULL THEN least(b.lo, b.hi)
@@ -269,8 +282,7 @@ WITH b AS (
                 WHEN b.lo IS NOT NULL AND b.hi IS NOT NULL THEN greatest(b.lo, b.hi)
                 WHEN b.lo IS NOT NULL THEN b.lo + 2 * p.s
                 ELSE b.hi END AS hi_used
-    FROM solved b CROSS JOIN (SELECT pf_clock_prior_s() AS s) p
-    LEFT JOIN solved r ON r.reference
+    FROM ends b CROSS JOIN t CROSS JOIN (SELECT pf_clock_prior_s() AS s) p
 )
 SELECT clock AS host, coalesce(offset_s, 0.0) AS offset_s, lo AS lower_s, hi AS upper_s,
        CASE WHEN reference THEN 0.0

@@ -10,7 +10,9 @@ options: same bytes. Layout under ``out``::
 
 Scenarios: ``dynamodb-2025-10-20`` (the reconstruction in sample_logs/), ``random``
 (faults drawn from the seed) and ``scale`` (benchmark data). ``design`` is one of
-``buggy``, ``fixed`` (both fixes), ``fixed-update``, ``fixed-cleanup``.
+``buggy``, ``fixed`` (both fixes), ``fixed-update``, ``fixed-cleanup``. Clock faults
+(option ``clocks``, or ``clock_faults=True`` for random ones) add ``clocks.json``: the
+true offsets and which orders the logs let an analyzer recover.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from typing import Any
 
 from .change_history import simulate_change_history
 from .cloudtrail import enactor_trail
-from .config import DESIGNS, Config
+from .clocks import CLOCKS_FILE, write_clocks
+from .config import DESIGNS, ClockFault, Config
 from .dialects import DIALECTS
 from .dialects import dialect as get_dialect
 from .dns import write_dns
@@ -32,7 +35,15 @@ from .scenarios import SCENARIOS as _SCENARIOS
 from .scenarios import build
 from .writers import GROUND_TRUTH, clean_out, write_control
 
-__all__ = ["DESIGNS", "DIALECTS", "SCENARIOS", "SimulationResult", "build", "simulate"]
+__all__ = [
+    "DESIGNS",
+    "DIALECTS",
+    "SCENARIOS",
+    "ClockFault",
+    "SimulationResult",
+    "build",
+    "simulate",
+]
 
 # ``change-history`` (change_history.py) is CloudTrail and Resolver logs only: no Config.
 SCENARIOS = [*_SCENARIOS, "change-history"]
@@ -49,6 +60,7 @@ class SimulationResult:
     dns_lines: int  # query lines written (broken lines not counted)
     control_lines: int  # planner + enactor + operator lines, broken ones included
     config: Config | None  # None for change-history
+    clocks: dict[str, Any] | None = None  # clocks.json, with clock faults (clocks.py)
 
     def summary(self) -> str:
         rules: dict[str, int] = {}
@@ -90,22 +102,25 @@ def simulate(
     system = System(cfg).run()
     control = write_control(cfg, system, out, chosen)
     queries, dns_files = write_dns(cfg, system, out)
-    labels = compute_labels(cfg, system, queries)
+    orders: list[Any] = []
+    labels = compute_labels(cfg, system, queries, orders)
     if cloudtrail:  # opt-in: the Route 53 changes as CloudTrail records them
         trail, trail_labels = enactor_trail(system, seed, out)
         control.update(trail)
         labels = sorted(labels + trail_labels, key=_label_order)
     (out / GROUND_TRUTH).write_text(dump_labels(labels), encoding="utf-8")
+    clocks = write_clocks(cfg, system, orders, out) if cfg.clocks else None
     return SimulationResult(
         out=out,
         scenario=scenario,
         seed=seed,
         design=cfg.design,
         labels=labels,
-        files=sorted([*control, *dns_files, GROUND_TRUTH]),
+        files=sorted([*control, *dns_files, GROUND_TRUTH, *([CLOCKS_FILE] if clocks else [])]),
         dns_lines=queries.total,
         control_lines=sum(control.values()),
         config=cfg,
+        clocks=clocks,
     )
 
 

@@ -113,6 +113,37 @@ class DnsConfig:
 
 
 @dataclass(frozen=True)
+class ClockFault:
+    """A host whose clock reads true time + ``offset`` s, drifting by ``drift`` s per hour
+    from the start of the run. Unlike ``Config.skew`` (jitter that the model's spacing of
+    shared-state changes absorbs), a clock fault can make the logged order of two hosts'
+    events differ from the true one: ``clocks.json`` says which orders the logs still let
+    an analyzer recover."""
+
+    host: str
+    offset: float
+    drift: float = 0.0
+
+
+def clock_faults(value: Any) -> tuple[ClockFault, ...]:
+    """Clock faults from ``ClockFault`` objects or ``HOST=OFFSET[:DRIFT_PER_HOUR]`` text."""
+    faults = []
+    for item in value or ():
+        if isinstance(item, ClockFault):
+            faults.append(item)
+            continue
+        host, _, spec = str(item).partition("=")
+        try:
+            offset, _, drift = spec.partition(":")
+            faults.append(ClockFault(host.strip(), float(offset), float(drift or 0)))
+        except ValueError:
+            raise InputError(
+                f"clock fault {item!r}: expected HOST=OFFSET[:DRIFT_PER_HOUR]"
+            ) from None
+    return tuple(faults)
+
+
+@dataclass(frozen=True)
 class Malformed:
     """Extra broken lines to insert per kind of file (never replacing a real record)."""
 
@@ -147,6 +178,7 @@ class Config:
     backoff_cap: float = 60.0
     ip_churn: float = 0.01
     skew: dict[str, float] = field(default_factory=dict)
+    clocks: tuple[ClockFault, ...] = ()
     silences: tuple[Silence, ...] = ()
     stall: StallFault | None = None
     operator: tuple[OperatorAction, ...] = ()
@@ -160,6 +192,14 @@ class Config:
     @property
     def safe_cleanup(self) -> bool:
         return self.design in ("fixed", "fixed-cleanup")
+
+    def clock(self, host: str, t: float) -> float:
+        """The time ``host``'s clock reads at true time ``t`` (what its log line says)."""
+        read = t + self.skew.get(host, 0.0)
+        for c in self.clocks:
+            if c.host == host:
+                read += c.offset + c.drift * (t - self.start) / 3600.0
+        return read
 
     @property
     def commit_gap(self) -> float:

@@ -31,8 +31,12 @@ Labelled rules and the choices made where findings.md leaves room:
   ``unexplained`` when no ``lock_acquire status=contended`` line lies in that gap.
 * ``generation_lag``: an ok update of g when the planner had written g + 10 or more.
 
-``clock_skew`` is not labelled. Cross-host orders are unambiguous by construction
-(model.py: shared-state changes from different hosts are 2 x max skew + 20 ms apart).
+``clock_skew`` is not labelled. Decisions are made in true time. With ``Config.skew``
+only, cross-host orders are unambiguous by construction (model.py: shared-state
+changes from different hosts are 2 x max skew + 20 ms apart); with clock faults they
+may not be, and each label records the pairs of events its conclusion rests on
+(``rests_on``) for ``clocks.json`` (clocks.py) to say whether the logs let their order
+be recovered.
 """
 
 from __future__ import annotations
@@ -62,10 +66,11 @@ class _Labeller:
         self.sys = system
         self.change_times = {ep: [c.t for c in h] for ep, h in system.history.items()}
         self.out: list[dict[str, Any]] = []
+        self.orders: list[tuple[dict[str, Any], list[tuple[Record, Record]]]] = []
 
     def lt(self, rec: Record) -> float:
-        """Logged time (true time plus the host's skew, to the millisecond as written)."""
-        return (round((rec.t + self.cfg.skew.get(rec.host, 0.0)) * 1_000_000) // 1000) / 1000
+        """Logged time (what the host's clock read, to the millisecond as written)."""
+        return (round(self.cfg.clock(rec.host, rec.t) * 1_000_000) // 1000) / 1000
 
     def ts(self, rec: Record) -> str:
         return iso_ms(self.lt(rec))
@@ -88,6 +93,7 @@ class _Labeller:
         endpoint: str | None = None,
         generation: int | None = None,
         host: str | None = None,
+        rests_on: Sequence[tuple[Record, Record]] = (),
     ) -> None:
         ev: list[dict[str, Any]] = []
         for e in evidence:
@@ -95,20 +101,20 @@ class _Labeller:
             item = {"file": f, "line": int(line)}
             if item not in ev:
                 ev.append(item)
-        self.out.append(
-            {
-                "rule": rule,
-                "severity": severity,
-                "start": start,
-                "end": end,
-                "endpoint": endpoint,
-                "generation": generation,
-                "host": host,
-                "summary": summary,
-                "details": details,
-                "evidence": ev,
-            }
-        )
+        label = {
+            "rule": rule,
+            "severity": severity,
+            "start": start,
+            "end": end,
+            "endpoint": endpoint,
+            "generation": generation,
+            "host": host,
+            "summary": summary,
+            "details": details,
+            "evidence": ev,
+        }
+        self.out.append(label)
+        self.orders.append((label, list(rests_on)))
 
     # --- rules -------------------------------------------------------------------------
     def non_monotonic(self) -> None:
@@ -132,6 +138,7 @@ class _Labeller:
                     endpoint=ep,
                     generation=ch.gen,
                     host=ch.host,
+                    rests_on=[(prev.record, ch.record)],
                 )
 
     def stale_checks(self) -> None:
@@ -159,6 +166,7 @@ class _Labeller:
                     endpoint=u.endpoint,
                     generation=ap.gen,
                     host=ap.host,
+                    rests_on=[(prev.record, u.record)],
                 )
                 break
 
@@ -193,14 +201,28 @@ class _Labeller:
                 endpoint=live[0],
                 generation=d.gen,
                 host=d.host,
+                rests_on=[
+                    pair
+                    for ep, c in applied.items()
+                    for pair in [(c.record, d.record), *self._next(ep, d)]
+                ],
             )
             for ep in live:
                 self._empty(ep, d)
 
-    def _empty(self, ep: str, d: Delete) -> None:
+    def _after(self, ep: str, d: Delete) -> Change | None:
+        """The change that ended the empty interval ``d`` began on ``ep``, if any."""
         hist = self.sys.history[ep]
         i = bisect.bisect_right(self.change_times[ep], d.t)
-        end = hist[i] if i < len(hist) else None
+        return hist[i] if i < len(hist) else None
+
+    def _next(self, ep: str, d: Delete) -> list[tuple[Record, Record]]:
+        end = self._after(ep, d)
+        return [(d.record, end.record)] if end else []
+
+    def _empty(self, ep: str, d: Delete) -> None:
+        end = self._after(ep, d)
+        before = self.before(ep, d.t)
         how = None if end is None else "restore_endpoint" if end.host is None else "endpoint_update"
         self.add(
             "endpoint_empty",
@@ -223,6 +245,7 @@ class _Labeller:
             end=self.ts(end.record) if end else None,
             endpoint=ep,
             generation=d.gen,
+            rests_on=[*([(before.record, d.record)] if before else []), *self._next(ep, d)],
         )
         end_t = end.t if end else float("inf")
         failed = [
@@ -254,6 +277,7 @@ class _Labeller:
             end=self.ts(last.record),
             endpoint=ep,
             generation=newest,
+            rests_on=[(d.record, first.record), *([(last.record, end.record)] if end else [])],
         )
 
     def stalls(self) -> None:
@@ -321,6 +345,7 @@ class _Labeller:
                 endpoint=u.endpoint,
                 generation=u.gen,
                 host=u.host,
+                rests_on=[(plan, u.record)],
             )
 
     def dns(self, q: DnsQueries) -> None:
@@ -391,7 +416,13 @@ def iso_s_ms(sec: int) -> str:
     return iso_ms(float(sec))
 
 
-def compute_labels(cfg: Config, system: System, queries: DnsQueries) -> list[dict[str, Any]]:
+def compute_labels(
+    cfg: Config,
+    system: System,
+    queries: DnsQueries,
+    orders: list[tuple[dict[str, Any], list[tuple[Record, Record]]]] | None = None,
+) -> list[dict[str, Any]]:
+    """The labels, sorted; ``orders`` (if given) receives each label's ``rests_on`` pairs."""
     lab = _Labeller(cfg, system)
     lab.non_monotonic()
     lab.stale_checks()
@@ -399,6 +430,8 @@ def compute_labels(cfg: Config, system: System, queries: DnsQueries) -> list[dic
     lab.stalls()
     lab.lags()
     lab.dns(queries)
+    if orders is not None:
+        orders.extend(lab.orders)
     return sorted(
         lab.out,
         key=lambda f: (

@@ -12,6 +12,7 @@ from ..errors import InputError
 from .config import (
     DESIGNS,
     BackgroundName,
+    ClockFault,
     Config,
     DnsConfig,
     Endpoint,
@@ -21,6 +22,7 @@ from .config import (
     Silence,
     StallFault,
     Vpc,
+    clock_faults,
     take_options,
     utc,
 )
@@ -63,7 +65,7 @@ SAMPLE_VPCS = (
 
 def dynamodb_2025_10_20(seed: int, **options: Any) -> Config:
     """The reconstruction. Public: the timeline and the mechanism; the rest is assumed."""
-    o = take_options(options, {"design": "buggy", "gzip": True, "stall_logged": True})
+    o = take_options(options, {"design": "buggy", "gzip": True, "stall_logged": True, "clocks": ()})
     day = "2025-10-20T"
     return Config(
         scenario="dynamodb-2025-10-20",
@@ -78,6 +80,7 @@ def dynamodb_2025_10_20(seed: int, **options: Any) -> Config:
         cadence=8.0,
         keep=40,
         skew={"dns-enactor-use1-az2": 0.035, "dns-enactor-use1-az4": -0.060},
+        clocks=clock_faults(o["clocks"]),
         stall=StallFault(
             "dns-enactor-use1-az4", REGIONAL, utc(day + "06:42:30Z"), logged=bool(o["stall_logged"])
         ),
@@ -150,6 +153,8 @@ def random_config(seed: int, **options: Any) -> Config:
                 "malformed",
                 "gzip",
                 "cadence",
+                "clocks",
+                "clock_faults",
             )
         ),
     )
@@ -214,6 +219,9 @@ def random_config(seed: int, **options: Any) -> Config:
     )
     skews = {h: r.uniform(-0.15, 0.15) for h in ("dns-planner-1", *hosts)}
     bad = Malformed(planner=r.int(0, 1), enactor=r.int(1, 2), dns=r.int(1, 2))
+    clocks = clock_faults(o["clocks"]) or (
+        _random_clocks(Rand(seed, "clocks"), hosts) if o["clock_faults"] else ()
+    )
     return Config(
         scenario="random",
         seed=seed,
@@ -227,6 +235,7 @@ def random_config(seed: int, **options: Any) -> Config:
         cadence=cadence,
         keep=keep,
         skew=skews if skewed else {},
+        clocks=clocks,
         silences=silences,
         stall=StallFault(slow, target.name, stall_start, stall_logged) if stall else None,
         restore_after=restore_after,
@@ -238,6 +247,15 @@ def random_config(seed: int, **options: Any) -> Config:
             gzip=gzip,
         ),
         malformed=bad if malformed else Malformed(),
+    )
+
+
+def _random_clocks(r: Rand, hosts: tuple[str, ...]) -> tuple[ClockFault, ...]:
+    """Wrong clocks on some Enactors (the planner is the reference): 0.5 to 5 s either
+    way, drifting by up to 0.2 s an hour either way (its own stream: other draws keep)."""
+    picked = [h for h in hosts if r.chance(0.5)] or [r.choice(hosts)]
+    return tuple(
+        ClockFault(h, r.choice((-1, 1)) * r.uniform(0.5, 5.0), r.uniform(-0.2, 0.2)) for h in picked
     )
 
 

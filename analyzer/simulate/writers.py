@@ -65,7 +65,7 @@ def _logfmt_value(v: Any) -> str:
 
 
 def format_record(cfg: Config, rec: Record, fmt: str) -> str:
-    ts = iso_ms(rec.t + cfg.skew.get(rec.host, 0.0))
+    ts = iso_ms(cfg.clock(rec.host, rec.t))
     if fmt == "json":
         return json.dumps({"ts": ts, **rec.fields}, separators=(",", ":"))
     return " ".join([f"ts={ts}", *(f"{k}={_logfmt_value(v)}" for k, v in rec.fields.items())])
@@ -130,6 +130,7 @@ def clean_out(out: Path) -> None:
             if not any(sub.iterdir()):
                 sub.rmdir()
     (out / GROUND_TRUTH).unlink(missing_ok=True)
+    (out / "clocks.json").unlink(missing_ok=True)
 
 
 def write_control(
