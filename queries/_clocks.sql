@@ -41,8 +41,11 @@
 -- (NTP-close) unless the logs show otherwise.
 
 -- How far from synchronised a clock is assumed to be unless the logs show otherwise
--- (the jitter threshold of clock_skew).
-CREATE OR REPLACE TEMP MACRO pf_clock_prior_s() AS 0.1;
+-- (twice the jitter that clock_skew ignores).
+CREATE OR REPLACE TEMP MACRO pf_clock_prior_s() AS 0.2;
+
+-- How long a clock's offset is taken as constant (seconds): it drifts slowly.
+CREATE OR REPLACE TEMP MACRO pf_clock_window_s() AS 1800;
 
 -- Seconds between two instants (b - a), with microsecond precision.
 CREATE OR REPLACE TEMP MACRO pf_secs(a, b) AS (epoch_us(b) - epoch_us(a)) / 1e6;
@@ -169,21 +172,24 @@ UNION ALL SELECT * FROM reads
 UNION ALL SELECT * FROM change
 UNION ALL SELECT * FROM recovery;
 
--- Per ordered pair of clocks: o(b) - o(a) <= w, the tightest constraint, how many
--- there are and the two lines of the tightest (its evidence).
+-- Clocks drift, so offsets are estimated per window of pf_clock_window_s() seconds
+-- (each constraint belongs to the window of its later event): within a window the
+-- offset is taken as constant. Per window and ordered pair of clocks: o(b) - o(a) <= w,
+-- the tightest constraint, how many there are and the two lines of the tightest.
 CREATE OR REPLACE TEMP TABLE pf_clock_edges AS
 WITH pairs AS (
-    SELECT a, b, min(w) AS w, count(*) AS n,
+    SELECT time_bucket(to_seconds(pf_clock_window_s()), greatest(ts_a, ts_b)) AS win,
+           a, b, min(w) AS w, count(*) AS n,
            arg_min(kind, w) AS kind,
            arg_min({'file_a': file_a, 'line_a': line_a, 'file_b': file_b, 'line_b': line_b}, w)
                AS tightest
     FROM pf_clock_constraints WHERE a <> b
-    GROUP BY a, b
+    GROUP BY ALL
 )
 -- a pair whose two directions contradict (w_ab + w_ba < 0: the clock drifted or
--- stepped) is widened in both directions by the contradiction
+-- stepped within the window) is widened in both directions by the contradiction
 SELECT p.*, p.w + greatest(0, -(p.w + coalesce(q.w, 'inf'::DOUBLE))) AS w_used
-FROM pairs p LEFT JOIN pairs q ON q.a = p.b AND q.b = p.a;
+FROM pairs p LEFT JOIN pairs q ON q.win = p.win AND q.a = p.b AND q.b = p.a;
 
 -- Every clock, and the reference: the planner host that created the most plans (else
 -- the clock with the most constraints).
@@ -209,25 +215,25 @@ SELECT n.*, coalesce(c.constraints, 0) AS constraints,
 FROM n LEFT JOIN (SELECT clock, count(*) AS constraints FROM ends GROUP BY clock) c
     USING (clock);
 
--- Shortest paths between clocks (Bellman-Ford: each round extends the paths changed
--- in the round before by one edge; at most one round per clock, so a contradiction
--- the widening above left in a longer cycle cannot loop).
+-- Shortest paths between clocks within each window (Bellman-Ford: each round extends
+-- the paths changed in the round before by one edge; at most one round per clock, so a
+-- contradiction the widening above left in a longer cycle cannot loop).
 CREATE OR REPLACE TEMP TABLE pf_clock_paths AS
-WITH RECURSIVE p(src, dst, w, step) USING KEY (src, dst) AS (
-    SELECT a, b, w_used, 1 FROM pf_clock_edges
+WITH RECURSIVE p(win, src, dst, w, step) USING KEY (win, src, dst) AS (
+    SELECT win, a, b, w_used, 1 FROM pf_clock_edges
     UNION
-    SELECT p.src, e.b, min(p.w + e.w_used), min(p.step) + 1
-    FROM p JOIN pf_clock_edges e ON e.a = p.dst
-    LEFT JOIN recurring.p AS old ON old.src = p.src AND old.dst = e.b
+    SELECT p.win, p.src, e.b, min(p.w + e.w_used), min(p.step) + 1
+    FROM p JOIN pf_clock_edges e ON e.win = p.win AND e.a = p.dst
+    LEFT JOIN recurring.p AS old ON old.win = p.win AND old.src = p.src AND old.dst = e.b
     WHERE p.src <> e.b AND p.step < (SELECT count(*) FROM pf_clock_nodes)
-    GROUP BY p.src, e.b, old.w
+    GROUP BY p.win, p.src, e.b, old.w
     HAVING old.w IS NULL OR min(p.w + e.w_used) < old.w - 1e-9
 )
-SELECT src, dst, w FROM p;
+SELECT win, src, dst, w FROM p;
 
--- host_clocks: each clock's offset against the reference (seconds; positive: the clock
--- is ahead), its bounds (null: no constraint bounds that side), bound_s (how far the
--- estimate may be from the truth) and the number of constraints on it.
+-- Per window, each clock's offset against the reference (seconds; positive: the clock
+-- is ahead), its bounds (null: no constraint bounds that side) and bound_s, how far
+-- the estimate may be from the truth.
 --
 -- The estimate starts from each clock's own interval clamped to 0 (synchronised where
 -- the logs allow it), x(c) = clamp(0, lower, upper), and is made to satisfy every
@@ -236,78 +242,125 @@ SELECT src, dst, w FROM p;
 -- shifted so that the reference reads 0, are solutions, and so is every point between
 -- them; the estimate is the point of that segment with the least total |offset| (most
 -- clocks synchronised: a fault is on few hosts), at its ends or where an offset
--- crosses 0. When the raw times contradict no constraint, every offset is 0. bound_s: clocks are
--- taken as within the prior of synchronised unless the logs show otherwise, i.e. the
--- interval is [lower, upper] cut to [-prior, prior] when they overlap; a clock bounded
--- on one side only, beyond the prior, gets twice the prior past its bound.
-CREATE OR REPLACE TEMP TABLE host_clocks AS
-WITH b AS (
-    SELECT n.clock, n.reference, n.constraints,
-           CASE WHEN n.reference THEN 0.0 ELSE -down.w END AS lo,
-           CASE WHEN n.reference THEN 0.0 ELSE up.w END AS hi
-    FROM pf_clock_nodes n
-    LEFT JOIN pf_clock_nodes r ON r.reference
-    LEFT JOIN pf_clock_paths up ON up.src = r.clock AND up.dst = n.clock
-    LEFT JOIN pf_clock_paths down ON down.src = n.clock AND down.dst = r.clock
+-- crosses 0. When the raw times contradict no constraint, every offset is 0. bound_s:
+-- clocks are taken as within the prior of synchronised unless the logs disagree: the
+-- interval is [lower, upper] cut to [-prior, prior] when they overlap and no
+-- constraint of the clock is contradicted by more than two priors (two clocks within
+-- the prior contradict each other by less); a clock bounded on one side only, beyond
+-- the prior, gets twice the prior past its bound.
+CREATE OR REPLACE TEMP TABLE host_clock_windows AS
+WITH clocks AS (
+    SELECT DISTINCT win, unnest([a, b]) AS clock FROM pf_clock_edges
+), disagree AS (
+    SELECT DISTINCT unnest([a, b]) AS clock FROM pf_clock_constraints
+    WHERE a <> b AND w < -2 * pf_clock_prior_s()
+), b AS (
+    SELECT c.win, c.clock, r.clock IS NOT NULL AS reference,
+           c.clock IN (SELECT clock FROM disagree) AS disagrees,
+           CASE WHEN r.clock IS NOT NULL THEN 0.0 ELSE -down.w END AS lo,
+           CASE WHEN r.clock IS NOT NULL THEN 0.0 ELSE up.w END AS hi,
+           (SELECT count(*) FROM pf_clock_edges e WHERE e.win = c.win
+               AND (e.a = c.clock OR e.b = c.clock)) AS pairs
+    FROM clocks c
+    CROSS JOIN (SELECT clock AS ref FROM pf_clock_nodes WHERE reference) g
+    LEFT JOIN pf_clock_nodes r ON r.reference AND r.clock = c.clock
+    LEFT JOIN pf_clock_paths up ON up.win = c.win AND up.src = g.ref AND up.dst = c.clock
+    LEFT JOIN pf_clock_paths down ON down.win = c.win AND down.src = c.clock AND down.dst = g.ref
 ), x AS (
-    SELECT clock, greatest(coalesce(lo, 0), least(coalesce(hi, 0), 0)) AS x FROM b
+    SELECT win, clock, greatest(coalesce(lo, 0), least(coalesce(hi, 0), 0)) AS x FROM b
 ), solved AS (
     SELECT b.*,
-           least(x.x, (SELECT min(u.x + p.w) FROM pf_clock_paths p JOIN x u ON u.clock = p.src
-                       WHERE p.dst = b.clock)) AS below,
+           least(x.x, (SELECT min(u.x + p.w) FROM pf_clock_paths p
+                       JOIN x u ON u.win = p.win AND u.clock = p.src
+                       WHERE p.win = b.win AND p.dst = b.clock)) AS below,
            greatest(x.x, (SELECT max(u.x - p.w) FROM pf_clock_paths p
-                          JOIN x u ON u.clock = p.dst WHERE p.src = b.clock)) AS above
-    FROM b JOIN x USING (clock)
+                          JOIN x u ON u.win = p.win AND u.clock = p.dst
+                          WHERE p.win = b.win AND p.src = b.clock)) AS above
+    FROM b JOIN x USING (win, clock)
 ), ends AS (
-    SELECT b.*, b.below - r.below AS lo_sol, b.above - r.above AS hi_sol
-    FROM solved b LEFT JOIN solved r ON r.reference
+    SELECT b.*, b.below - coalesce(r.below, 0) AS lo_sol, b.above - coalesce(r.above, 0) AS hi_sol
+    FROM solved b LEFT JOIN solved r ON r.win = b.win AND r.reference
+), candidates AS (
+    SELECT win, 0.0 AS t FROM ends UNION SELECT win, 1.0 FROM ends
+    UNION SELECT win, 0.5 FROM ends
+    UNION SELECT win, -lo_sol / (hi_sol - lo_sol) FROM ends
+    WHERE hi_sol - lo_sol > 0 AND -lo_sol / (hi_sol - lo_sol) BETWEEN 0 AND 1
 ), t AS (
     -- where along the segment (0: lo_sol, 1: hi_sol) the total |offset| is least
-    SELECT arg_min(t, (cost, abs(t - 0.5))) AS t FROM (
-        SELECT c.t, sum(abs(e.lo_sol + c.t * (e.hi_sol - e.lo_sol))) AS cost
-        FROM (SELECT 0.0 AS t UNION SELECT 1.0 UNION SELECT 0.5
-              UNION SELECT -lo_sol / (hi_sol - lo_sol) FROM ends
-              WHERE hi_sol - lo_sol > 0 AND -lo_sol / (hi_sol - lo_sol) BETWEEN 0 AND 1) c
-        CROSS JOIN ends e GROUP BY c.t)
+    SELECT win, arg_min(t, (cost, abs(t - 0.5))) AS t FROM (
+        SELECT c.win, c.t, sum(abs(e.lo_sol + c.t * (e.hi_sol - e.lo_sol))) AS cost
+        FROM candidates c JOIN ends e USING (win) GROUP BY c.win, c.t)
+    GROUP BY win
 ), e AS (
     SELECT b.*,
            b.lo_sol + t.t * (b.hi_sol - b.lo_sol) AS offset_s,
            CASE WHEN greatest(coalesce(b.lo, -p.s), -p.s) <= least(coalesce(b.hi, p.s), p.s)
+                     AND NOT (b.disagrees AND b.lo IS NOT NULL AND b.hi IS NOT NULL)
                 THEN greatest(coalesce(b.lo, -p.s), -p.s)
                 WHEN b.lo IS NOT NULL AND b.hi IS NOT NULL THEN least(b.lo, b.hi)
                 WHEN b.hi IS NOT NULL THEN b.hi - 2 * p.s
                 ELSE b.lo END AS lo_used,
            CASE WHEN greatest(coalesce(b.lo, -p.s), -p.s) <= least(coalesce(b.hi, p.s), p.s)
+                     AND NOT (b.disagrees AND b.lo IS NOT NULL AND b.hi IS NOT NULL)
                 THEN least(coalesce(b.hi, p.s), p.s)
                 WHEN b.lo IS NOT NULL AND b.hi IS NOT NULL THEN greatest(b.lo, b.hi)
                 WHEN b.lo IS NOT NULL THEN b.lo + 2 * p.s
                 ELSE b.hi END AS hi_used
-    FROM ends b CROSS JOIN t CROSS JOIN (SELECT pf_clock_prior_s() AS s) p
+    FROM ends b JOIN t USING (win) CROSS JOIN (SELECT pf_clock_prior_s() AS s) p
 )
-SELECT clock AS host, coalesce(offset_s, 0.0) AS offset_s, lo AS lower_s, hi AS upper_s,
+SELECT win AS window_start, clock AS host, coalesce(offset_s, 0.0) AS offset_s,
+       lo AS lower_s, hi AS upper_s,
        CASE WHEN reference THEN 0.0
             ELSE greatest(hi_used - coalesce(offset_s, 0.0), coalesce(offset_s, 0.0) - lo_used)
        END AS bound_s,
-       constraints, reference
+       pairs
 FROM e;
 
--- How far the estimated o(b) - o(a) may be from the truth (seconds), for every pair of
--- clocks: 0 on one clock; the width of the interval the paths between them give when
--- both directions are bounded (both estimates satisfy it); else the sum of bound_s.
-CREATE OR REPLACE TEMP TABLE pf_clock_pair_bound AS
-SELECT x.host AS a, y.host AS b,
-       CASE WHEN x.host = y.host THEN 0.0
-            ELSE least(coalesce(abs(ab.w + ba.w), 'inf'::DOUBLE), x.bound_s + y.bound_s) END
-           AS bound_s
-FROM host_clocks x CROSS JOIN host_clocks y
-LEFT JOIN pf_clock_paths ab ON ab.src = x.host AND ab.dst = y.host
-LEFT JOIN pf_clock_paths ba ON ba.src = y.host AND ba.dst = x.host;
+-- host_clocks: one row per clock over the whole case: the offset (the mean of its
+-- windows', weighted by their constraints), the extreme bounds, bound_s (covering
+-- every window's estimate and bound, so a drifting clock's drift) and the number of
+-- constraints. Clocks no constraint touches are not listed (taken as synchronised).
+CREATE OR REPLACE TEMP TABLE host_clocks AS
+WITH w AS (
+    SELECT host, sum(offset_s * pairs) / sum(pairs) AS offset_s, min(lower_s) AS lower_s,
+           max(upper_s) AS upper_s, count(*) AS windows
+    FROM host_clock_windows GROUP BY host
+)
+SELECT n.clock AS host, coalesce(w.offset_s, 0.0) AS offset_s, w.lower_s, w.upper_s,
+       CASE WHEN n.reference THEN 0.0
+            ELSE coalesce((SELECT max(abs(k.offset_s - w.offset_s) + k.bound_s)
+                           FROM host_clock_windows k WHERE k.host = n.clock),
+                          pf_clock_prior_s()) END AS bound_s,
+       n.constraints, coalesce(w.windows, 0) AS windows, n.reference
+FROM pf_clock_nodes n LEFT JOIN w ON w.host = n.clock;
 
--- The bound of an order between events of clocks a and b (unknown clocks: the prior).
-CREATE OR REPLACE TEMP MACRO pf_order_bound_s(ca, cb) AS
+-- The offset of each clock as a piecewise-linear curve through its windows' middles,
+-- so that a drifting clock is corrected smoothly (and one host's own order is kept).
+CREATE OR REPLACE TEMP TABLE pf_clock_curve AS
+SELECT host, window_start + to_microseconds((pf_clock_window_s() * 5e5)::BIGINT) AS at,
+       offset_s
+FROM host_clock_windows;
+
+-- How far the estimated o(b) - o(a) may be from the truth (seconds), per window and
+-- pair of clocks: the width of the interval the paths between them give when both
+-- directions are bounded (both estimates satisfy it), else the sum of bound_s.
+CREATE OR REPLACE TEMP TABLE pf_clock_pair_bound AS
+SELECT x.window_start AS win, x.host AS a, y.host AS b,
+       least(coalesce(abs(ab.w + ba.w), 'inf'::DOUBLE), x.bound_s + y.bound_s) AS bound_s
+FROM host_clock_windows x
+JOIN host_clock_windows y ON y.window_start = x.window_start AND y.host <> x.host
+LEFT JOIN pf_clock_paths ab ON ab.win = x.window_start AND ab.src = x.host AND ab.dst = y.host
+LEFT JOIN pf_clock_paths ba ON ba.win = x.window_start AND ba.src = y.host AND ba.dst = x.host;
+
+-- The bound of an order between events of clocks a and b around time t: the largest
+-- of the windows next to t that hold both clocks, else the sum of the clocks' own
+-- bound_s (the prior for a clock no constraint touches).
+CREATE OR REPLACE TEMP MACRO pf_order_bound_s(ca, cb, t) AS
     CASE WHEN ca IS NOT DISTINCT FROM cb THEN 0.0
          ELSE coalesce((SELECT max(p.bound_s) FROM pf_clock_pair_bound p
-                        WHERE p.a = ca AND p.b = cb),
+                        WHERE p.a = ca AND p.b = cb
+                          AND p.win BETWEEN t - 2 * to_seconds(pf_clock_window_s())
+                                        AND t + to_seconds(pf_clock_window_s())),
                        coalesce((SELECT max(k.bound_s) FROM host_clocks k WHERE k.host = ca),
                                 pf_clock_prior_s())
                        + coalesce((SELECT max(k.bound_s) FROM host_clocks k WHERE k.host = cb),
@@ -317,32 +370,47 @@ CREATE OR REPLACE TEMP MACRO pf_order_bound_s(ca, cb) AS
 -- different clocks closer together than the bound of their order?
 CREATE OR REPLACE TEMP MACRO pf_order_uncertain(ca, t1, cb, t2) AS
     coalesce(ca IS DISTINCT FROM cb AND t1 IS NOT NULL AND t2 IS NOT NULL
-             AND abs(pf_secs(t1, t2)) <= pf_order_bound_s(ca, cb), false);
+             AND abs(pf_secs(t1, t2)) <= pf_order_bound_s(ca, cb, t1), false);
 
--- A raw time of clock c, corrected to the reference clock.
-CREATE OR REPLACE TEMP MACRO pf_correct(t, c) AS
-    t - to_microseconds(coalesce((SELECT round(k.offset_s * 1e6)::BIGINT FROM host_clocks k
-                                  WHERE k.host = c), 0));
+-- The offset of clock c at raw time t (s): interpolated between its windows' middles
+-- (the nearest one before or after the first and last), 0 for a clock with none.
+CREATE OR REPLACE TEMP MACRO pf_offset_at(p_at, p_off, n_at, n_off, t) AS
+    coalesce(CASE WHEN p_at IS NOT NULL AND n_at IS NOT NULL AND n_at > p_at
+                  THEN p_off + (n_off - p_off) * pf_secs(p_at, t) / pf_secs(p_at, n_at) END,
+             p_off, n_off, 0.0);
 
 -- The canonical tables with the corrected time beside every ts (users' SQL can use
--- them too): ts_corrected = ts - offset of the clock that stamped the row.
+-- them too): ts_corrected = ts - offset of the clock that stamped the row, at that time.
+CREATE OR REPLACE TEMP MACRO pf_corrected(t, p_at, p_off, n_at, n_off) AS
+    t - to_microseconds(round(pf_offset_at(p_at, p_off, n_at, n_off, t) * 1e6)::BIGINT);
+
 CREATE OR REPLACE TEMP VIEW planner_events_ordered AS
-SELECT t.*, t.ts - to_microseconds(round(coalesce(k.offset_s, 0) * 1e6)::BIGINT) AS ts_corrected
-FROM planner_events t LEFT JOIN host_clocks k ON k.host = t.host;
+SELECT t.*, pf_corrected(t.ts, p.at, p.offset_s, n.at, n.offset_s) AS ts_corrected
+FROM planner_events t
+ASOF LEFT JOIN pf_clock_curve p ON p.host = t.host AND t.ts >= p.at
+ASOF LEFT JOIN pf_clock_curve n ON n.host = t.host AND t.ts < n.at;
 
 CREATE OR REPLACE TEMP VIEW enactor_events_ordered AS
-SELECT t.*, t.ts - to_microseconds(round(coalesce(k.offset_s, 0) * 1e6)::BIGINT) AS ts_corrected
-FROM enactor_events t LEFT JOIN host_clocks k ON k.host = t.host;
+SELECT t.*, pf_corrected(t.ts, p.at, p.offset_s, n.at, n.offset_s) AS ts_corrected
+FROM enactor_events t
+ASOF LEFT JOIN pf_clock_curve p ON p.host = t.host AND t.ts >= p.at
+ASOF LEFT JOIN pf_clock_curve n ON n.host = t.host AND t.ts < n.at;
 
 CREATE OR REPLACE TEMP VIEW operator_actions_ordered AS
-SELECT t.*, t.ts - to_microseconds(round(coalesce(k.offset_s, 0) * 1e6)::BIGINT) AS ts_corrected
-FROM operator_actions t LEFT JOIN host_clocks k ON k.host = pf_operator_clock(t.file);
+SELECT t.*, pf_corrected(t.ts, p.at, p.offset_s, n.at, n.offset_s) AS ts_corrected
+FROM operator_actions t
+ASOF LEFT JOIN pf_clock_curve p ON p.host = pf_operator_clock(t.file) AND t.ts >= p.at
+ASOF LEFT JOIN pf_clock_curve n ON n.host = pf_operator_clock(t.file) AND t.ts < n.at;
 
 CREATE OR REPLACE TEMP VIEW dns_queries_ordered AS
-SELECT t.*, t.ts - to_microseconds(round(coalesce(k.offset_s, 0) * 1e6)::BIGINT) AS ts_corrected
-FROM dns_queries t LEFT JOIN host_clocks k ON k.host = pf_dns_clock(t.server, t.file);
+SELECT t.*, pf_corrected(t.ts, p.at, p.offset_s, n.at, n.offset_s) AS ts_corrected
+FROM dns_queries t
+ASOF LEFT JOIN pf_clock_curve p ON p.host = pf_dns_clock(t.server, t.file) AND t.ts >= p.at
+ASOF LEFT JOIN pf_clock_curve n ON n.host = pf_dns_clock(t.server, t.file) AND t.ts < n.at;
 
 CREATE OR REPLACE TEMP VIEW plans_ordered AS
-SELECT t.*, t.created_at - to_microseconds(round(coalesce(k.offset_s, 0) * 1e6)::BIGINT)
+SELECT t.*, pf_corrected(t.created_at, p.at, p.offset_s, n.at, n.offset_s)
            AS created_at_corrected
-FROM plans t LEFT JOIN host_clocks k ON k.host = t.host;
+FROM plans t
+ASOF LEFT JOIN pf_clock_curve p ON p.host = t.host AND t.created_at >= p.at
+ASOF LEFT JOIN pf_clock_curve n ON n.host = t.host AND t.created_at < n.at;

@@ -62,7 +62,7 @@ SELECT
         'ended_by', b.end_kind,
         'order_uncertain', pf_order_uncertain(b.first_host, b.first_tc, b.deleted_by,
                                               b.start_tc),
-        'order_bound_s', pf_order_bound_s(b.first_host, b.deleted_by)
+        'order_bound_s', pf_order_bound_s(b.first_host, b.deleted_by, b.start_tc)
     ) AS details,
     pf_dedupe(flatten([[pf_ev(b.delete_file, b.delete_line)],
                            CASE WHEN len(b.lines) <= 20 THEN b.lines

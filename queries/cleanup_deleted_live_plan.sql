@@ -19,9 +19,9 @@ WITH per_endpoint AS (
     SELECT d.*, e.end_ts, e.end_host,
            pf_order_uncertain(d.host, d.tc, d.set_clock, d.set_tc)
            OR pf_order_uncertain(d.host, d.tc, e.end_clock, e.end_tc) AS uncertain,
-           greatest(pf_order_bound_s(d.host, d.set_clock),
+           greatest(pf_order_bound_s(d.host, d.set_clock, d.tc),
                     CASE WHEN e.end_clock IS NOT NULL
-                         THEN pf_order_bound_s(d.host, e.end_clock) END) AS bound_s
+                         THEN pf_order_bound_s(d.host, e.end_clock, e.end_tc) END) AS bound_s
     FROM pf_live_deletes d
     LEFT JOIN pf_empty e ON e.endpoint = d.endpoint AND e.file = d.file AND e.line = d.line
 )

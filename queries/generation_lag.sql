@@ -35,7 +35,7 @@ SELECT
         'planner_time', pf_iso(head_ts),
         'lag', head_generation - generation,
         'order_uncertain', pf_order_uncertain(host, tc, planner, head_tc),
-        'order_bound_s', pf_order_bound_s(host, planner)
+        'order_bound_s', pf_order_bound_s(host, planner, tc)
     ) AS details,
     [pf_ev(file, line), pf_ev(head_file, head_line)] AS evidence
 FROM lagging

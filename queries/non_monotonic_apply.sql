@@ -31,7 +31,7 @@ SELECT
         'previous_kind', s.prev_kind,
         'generations_back', s.prev_generation - s.generation,
         'order_uncertain', pf_order_uncertain(s.clock, s.tc, s.prev_clock, s.prev_tc),
-        'order_bound_s', pf_order_bound_s(s.clock, s.prev_clock)
+        'order_bound_s', pf_order_bound_s(s.clock, s.prev_clock, s.tc)
     ) AS details,
     [pf_ev(s.file, s.line), pf_ev(s.prev_file, s.prev_line)] AS evidence
 FROM pf_sets s

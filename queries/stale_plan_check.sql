@@ -65,7 +65,7 @@ SELECT
         'planner_head', h.head_generation,
         'update_status', u.status,
         'order_uncertain', pf_order_uncertain(u.host, u.tc, u.newer_clock, u.newer_tc),
-        'order_bound_s', pf_order_bound_s(u.host, u.newer_clock)
+        'order_bound_s', pf_order_bound_s(u.host, u.newer_clock, u.tc)
     ) AS details,
     [pf_ev(u.file, u.line), pf_ev(u.check_file, u.check_line),
      pf_ev(u.newer_file, u.newer_line)] AS evidence

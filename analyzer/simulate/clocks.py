@@ -7,7 +7,10 @@ each pair of hosts, the tightest constraint each way among those that every plan
 produces (a plan is used after it was created; a check picks the newest plan, so it
 came before the next one; a check that read generation c as applied came after c's
 apply started), and from them how closely the logs pin the two clocks' relative
-offset (the width of its interval, shortest paths over the hosts). A labelled
+offset (the width of its interval, shortest paths over the hosts). The operator's
+log gives no two-sided constraint, so it is taken as NTP-close to the planner (within
+PRIOR_S either way), as the analyzer assumes of clocks the logs do not pin (its clock
+is never faulted). A labelled
 finding rests on pairs of events; its order is *recoverable* when every pair on two
 hosts is more than twice that width apart in true time: then any offsets consistent
 with the constraints put the two events in their true order, by more than the width.
@@ -21,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
-from .model import Record, System
+from .model import OPERATOR, Record, System
 
 CLOCKS_FILE = "clocks.json"
 ROUNDING_S = 0.002  # logged times are truncated to the millisecond, on both events
+PRIOR_S = 0.2  # queries/_clocks.sql, pf_clock_prior_s()
 
 
 def _read(cfg: Config, rec: Record) -> float:
@@ -59,6 +63,9 @@ def constraint_edges(cfg: Config, system: System) -> dict[tuple[str, str], float
                 applied = starts.get(f.get("current_generation"))  # type: ignore[arg-type]
                 if applied and len({r.host for r in applied}) == 1:
                     before(min(applied, key=lambda r: r.t), rec)
+    if OPERATOR in system.records:
+        for key in ((cfg.planner_host, OPERATOR), (OPERATOR, cfg.planner_host)):
+            edges[key] = min(edges.get(key, PRIOR_S), PRIOR_S)
     return edges
 
 

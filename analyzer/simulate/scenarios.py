@@ -252,10 +252,11 @@ def random_config(seed: int, **options: Any) -> Config:
 
 def _random_clocks(r: Rand, hosts: tuple[str, ...]) -> tuple[ClockFault, ...]:
     """Wrong clocks on some Enactors (the planner is the reference): 0.5 to 5 s either
-    way, drifting by up to 0.2 s an hour either way (its own stream: other draws keep)."""
+    way, drifting by up to 50 ms an hour either way (its own stream: other draws keep)."""
     picked = [h for h in hosts if r.chance(0.5)] or [r.choice(hosts)]
     return tuple(
-        ClockFault(h, r.choice((-1, 1)) * r.uniform(0.5, 5.0), r.uniform(-0.2, 0.2)) for h in picked
+        ClockFault(h, r.choice((-1, 1)) * r.uniform(0.5, 5.0), r.uniform(-0.05, 0.05))
+        for h in picked
     )
 
 
