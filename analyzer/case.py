@@ -342,8 +342,12 @@ def _tune(con: duckdb.DuckDBPyConnection, *, in_memory: bool) -> None:
 
 def quiet_progress(con: duckdb.DuckDBPyConnection) -> None:
     """DuckDB's own progress bar off: it writes to stdout, which holds only the output
-    (``detect --format json``); the analyzer's progress goes to stderr."""
-    con.execute("SET enable_progress_bar = false")
+    (``detect --format json``); the analyzer's progress goes to stderr. In Jupyter
+    without ipywidgets DuckDB refuses the setting: it has no bar to show there anyway."""
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.InvalidInputException:
+        pass
 
 
 def _check_zone(con: duckdb.DuckDBPyConnection, zone: str) -> None:

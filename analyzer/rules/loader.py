@@ -301,12 +301,13 @@ def _load(directories: list[Path], validate: bool) -> RuleSet:
 
 def _validate(ruleset: RuleSet) -> None:
     """Bind every rule against an empty case (the canonical tables); drop the broken ones."""
+    from ..case import quiet_progress  # case imports this package
     from .runner import prepare  # runner imports this module
 
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET enable_progress_bar = false")  # stdout holds only the output
+        quiet_progress(con)
         for table in schema.TABLES:
             con.execute(table.ddl())
         try:
