@@ -20,6 +20,7 @@ from .errors import CaseError, CaseLockedError, InputError
 from .ingest.pipeline import FileResult, Ingestor, Progress
 from .profiles import Profile, load_profiles, to_source
 from .rules import Findings, load_rules, run_rules
+from .rules.runner import ensure_ordering
 
 # DuckDB's memory limit for a case (``PLAN_FORENSICS_MEMORY_LIMIT`` overrides it): 10
 # million DNS queries ingest in about 1.1 GB and detect in 1.2 GB with it; without it
@@ -99,6 +100,7 @@ class Case:
             raise CaseError(f"cannot open the case database {self.path}: {exc}") from exc
         self.con.execute("SET TimeZone = 'UTC'")
         _tune(self.con, in_memory=self.path is None)
+        self._ordering_stale = True
         if not read_only:
             self._create_schema()
         self._check_schema()
@@ -182,11 +184,20 @@ class Case:
         if chunk_bytes:
             kwargs["chunk_bytes"] = chunk_bytes
         sources = [to_source(p) for p in load_profiles(*profiles)]
-        return Ingestor(self.con, progress=progress, profiles=sources, **kwargs).ingest(root)
+        results = Ingestor(self.con, progress=progress, profiles=sources, **kwargs).ingest(root)
+        self._ordering_stale = True
+        return results
 
     # -- queries -----------------------------------------------------------------------
     def sql(self, query: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
-        """Run SQL over the case; the result as a polars DataFrame."""
+        """Run SQL over the case; the result as a polars DataFrame.
+
+        The ordering model is there too: ``host_clocks``, ``host_clock_windows`` and the
+        canonical tables with ``ts_corrected`` beside ``ts`` (``enactor_events_ordered``,
+        ``planner_events_ordered``, ``operator_actions_ordered``, ``dns_queries_ordered``,
+        ``plans_ordered``; docs/ordering.md)."""
+        if "_ordered" in query or "host_clock" in query:
+            self.clocks()
         try:
             return self.con.sql(query, params=params).pl()
         except duckdb.Error as exc:
@@ -199,6 +210,13 @@ class Case:
     def evidence_roots(self) -> list[str]:
         """The directories this case was ingested from: never to be written to."""
         return [r[0] for r in self.con.execute("SELECT DISTINCT root FROM files").fetchall()]
+
+    def clocks(self) -> pl.DataFrame:
+        """Each clock's estimated offset against the planner, its bounds and how many
+        causal constraints pin it (the ordering model every rule uses)."""
+        ensure_ordering(self.con, refresh=self._ordering_stale)
+        self._ordering_stale = False
+        return self.con.sql("SELECT * FROM host_clocks ORDER BY reference DESC, host").pl()
 
     def files(self) -> pl.DataFrame:
         """The inventory: every file seen, with sha256 and the counts identity."""
@@ -243,6 +261,7 @@ class Case:
         """
         extra = rules_dir if isinstance(rules_dir, list) else [rules_dir] if rules_dir else []
         ruleset = load_rules(*extra)
+        self._ordering_stale = False  # the rules recreate the ordering model first
         return run_rules(
             self.con,
             ruleset,

@@ -384,6 +384,14 @@ CREATE OR REPLACE TEMP MACRO pf_offset_at(p_at, p_off, n_at, n_off, t) AS
 CREATE OR REPLACE TEMP MACRO pf_corrected(t, p_at, p_off, n_at, n_off) AS
     t - to_microseconds(round(pf_offset_at(p_at, p_off, n_at, n_off, t) * 1e6)::BIGINT);
 
+-- One raw time of clock c, corrected (for a handful of rows: reports, gaps).
+CREATE OR REPLACE TEMP MACRO pf_corrected_at(c, t) AS pf_corrected(
+    t,
+    (SELECT max(k.at) FROM pf_clock_curve k WHERE k.host = c AND t >= k.at),
+    (SELECT arg_max(k.offset_s, k.at) FROM pf_clock_curve k WHERE k.host = c AND t >= k.at),
+    (SELECT min(k.at) FROM pf_clock_curve k WHERE k.host = c AND t < k.at),
+    (SELECT arg_min(k.offset_s, k.at) FROM pf_clock_curve k WHERE k.host = c AND t < k.at));
+
 CREATE OR REPLACE TEMP VIEW planner_events_ordered AS
 SELECT t.*, pf_corrected(t.ts, p.at, p.offset_s, n.at, n.offset_s) AS ts_corrected
 FROM planner_events t

@@ -11,7 +11,9 @@ chain of evidence has a hole, and what evidence is missing:
   control-plane finding before it, or recovering with no control-plane or operator
   event to explain it (an out-of-band change?);
 - ``order_uncertain``: a conclusion resting on an event order closer than the
-  clock-skew bound;
+  bound of the clocks' order (queries/_clocks.sql);
+- ``dns_contradicts_cause``: the endpoint's queries fail before the control-plane
+  cause emptied it, by more than the clocks' bound: the cause is not accepted;
 - ``missing_source`` / ``no_dns_for_endpoint``: a whole source absent.
 - ``write_not_in_trail``: an Enactor write logged ``ok`` that the CloudTrail trail does
   not hold as a successful change (``change_history.py``).
@@ -29,6 +31,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from ..rules.runner import ensure_ordering
 from . import change_history, timefmt
 from .findings import Finding, normalize, registered, rfc3339
 
@@ -53,6 +56,7 @@ GAP_KINDS = (
     "dns_failure_without_cause",
     "dns_recovery_unexplained",
     "order_uncertain",
+    "dns_contradicts_cause",
     "missing_source",
     "no_dns_for_endpoint",
     "no_control_plane",
@@ -289,6 +293,30 @@ LEFT JOIN explained x USING (id)
 ORDER BY d.start, d.endpoint
 """
 
+_CONTRADICTION_SQL = """
+-- An emptied endpoint whose DNS failure window began before the deletion (both in
+-- corrected time) by more than the bound of the two clocks' order plus a second (DNS
+-- logs stamp whole seconds): the DNS evidence contradicts the control-plane cause.
+WITH empty AS (
+    SELECT id, endpoint, start, json_extract_string(details, '$.deleted_by') AS clock,
+           evidence[1] AS ev
+    FROM {F} WHERE rule = 'endpoint_empty'
+), dns AS (
+    SELECT f.id, f.endpoint, f.start, f."end", f.evidence[1] AS ev,
+           (SELECT pf_dns_clock(any_value(q.server), any_value(q.file)) FROM dns_queries q
+            WHERE q.file = f.evidence[1].file AND q.line = f.evidence[1].line) AS clock
+    FROM {F} f WHERE f.rule = 'dns_resolution_failure'
+), pairs AS (
+    SELECT e.id, e.endpoint, e.start AS empty_start, d.start AS first_failed, e.ev, d.ev AS dns_ev,
+           pf_secs(pf_corrected_at(d.clock, d.start), pf_corrected_at(e.clock, e.start))
+               AS lead_s,
+           pf_order_bound_s(e.clock, d.clock, pf_corrected_at(e.clock, e.start)) AS bound_s
+    FROM empty e JOIN dns d ON d.endpoint = e.endpoint
+     AND d.start <= e.start AND coalesce(d."end", d.start) >= e.start
+)
+SELECT * FROM pairs WHERE lead_s > bound_s + 1 ORDER BY empty_start, endpoint
+"""
+
 _SOURCES_SQL = """
 SELECT (SELECT count(*) FROM planner_events) AS planner,
        (SELECT count(*) FROM enactor_events) AS enactor,
@@ -322,6 +350,7 @@ def find_gaps(
     timefmt.zone(tz)
     found = normalize(findings)
     con: duckdb.DuckDBPyConnection = case.con
+    ensure_ordering(con)
     rows: list[dict[str, Any]] = []
     with registered(con, found) as F:
         checks: list[Callable[[], list[dict[str, Any]]]] = [
@@ -330,6 +359,7 @@ def find_gaps(
             lambda: _missing_plan_gaps(con, F, tz),
             lambda: _dns_gaps(con, F, opts, tz),
             lambda: _order_gaps(found, tz),
+            lambda: _contradiction_gaps(con, F, tz),
             lambda: _source_gaps(con, F),
             lambda: _unmentioned_gaps(getattr(findings, "unmentioned", ())),
             lambda: change_history.write_gaps(con, tz),
@@ -619,10 +649,13 @@ def _order_gaps(found: list[Finding], tz: str) -> list[dict[str, Any]]:
         if not flag:
             continue
         extra = ""
+        bound = f["details"].get("order_bound_s")
         if isinstance(flag, Mapping):
             extra = " (" + ", ".join(f"{k}: {v}" for k, v in sorted(flag.items())) + ")"
         elif isinstance(flag, (str, int, float)) and not isinstance(flag, bool):
             extra = f" ({flag})"
+        elif isinstance(bound, (int, float)):
+            extra = f" ({bound * 1000:.0f} ms)"
         rows.append(
             {
                 "kind": "order_uncertain",
@@ -635,13 +668,41 @@ def _order_gaps(found: list[Finding], tz: str) -> list[dict[str, Any]]:
                 "statement": (
                     f"The {f['rule']} conclusion at {timefmt.local(f['start'], tz)} rests on the "
                     "order of events on different hosts that are closer together than the "
-                    f"clock-skew bound{extra}: the other order is possible."
+                    f"bound of their clocks' order{extra}: the other order is possible."
                 ),
                 "missing": "a common clock: events ordered by one source (e.g. the DNS "
                 "service's change log) or hosts' clock-sync logs",
-                "numbers": dict(flag) if isinstance(flag, Mapping) else {"order_uncertain": flag},
+                "numbers": dict(flag)
+                if isinstance(flag, Mapping)
+                else {"order_uncertain": flag, "order_bound_s": bound},
                 "evidence": f["evidence"][:4],
                 "finding_id": f["id"],
+            }
+        )
+    return rows
+
+
+def _contradiction_gaps(con: duckdb.DuckDBPyConnection, F: str, tz: str) -> list[dict[str, Any]]:
+    rows = []
+    for c in con.sql(_CONTRADICTION_SQL.format(F=F)).pl().to_dicts():
+        rows.append(
+            {
+                "kind": "dns_contradicts_cause",
+                "importance": "high",
+                "start": c["first_failed"],
+                "end": c["empty_start"],
+                "endpoint": c["endpoint"],
+                "statement": (
+                    f"Queries for {c['endpoint']} fail from "
+                    f"{timefmt.local(c['first_failed'], tz)}, {c['lead_s']:.1f} s before the "
+                    "deletion that emptied it, beyond what the clocks allow "
+                    f"({c['bound_s']:.3f} s): that deletion does not explain the first failures."
+                ),
+                "missing": f"what broke {c['endpoint']} before the deletion (another change, "
+                "or the control-plane logs of that time)",
+                "numbers": {"lead_s": c["lead_s"], "order_bound_s": c["bound_s"]},
+                "evidence": _ev(c["dns_ev"], c["ev"]),
+                "finding_id": c["id"],
             }
         )
     return rows

@@ -10,7 +10,9 @@ import duckdb
 from ..errors import InputError, RuleError
 from . import params as params_mod
 from .findings import Findings
-from .loader import SEVERITY_RANK, RuleSet, sql_error
+from .loader import BUILTIN_DIR, SEVERITY_RANK, RuleSet, sql_error
+
+CLOCKS_FILE = "_clocks.sql"  # the ordering model, run first of the derived state
 
 
 def normalise_name(name: str) -> str:
@@ -45,6 +47,20 @@ ORDER BY name
 def unmentioned_endpoints(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     """The names selected by the last ``prepare`` that no log of the case mentions."""
     return tuple(row[0] for row in con.execute(_UNMENTIONED_SQL).fetchall())
+
+
+def ensure_ordering(con: duckdb.DuckDBPyConnection, *, refresh: bool = False) -> None:
+    """Create the ordering model (queries/_clocks.sql: host_clocks, the *_ordered views)
+    on this connection unless the rules already did (or ``refresh``: the data changed)."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'host_clocks' AND temporary"
+    ).fetchall()[0][0]
+    if refresh or not exists:
+        path = BUILTIN_DIR / CLOCKS_FILE
+        try:
+            con.execute(path.read_text(encoding="utf-8")).fetchall()
+        except duckdb.Error as exc:
+            raise sql_error(path, exc) from exc
 
 
 def run_rules(
