@@ -14,14 +14,12 @@
 -- conclusion rests on two orders: the apply of g before the delete, and the delete
 -- before the next update of the endpoint (both in clock-corrected time); it is
 -- order_uncertain when either pair, on different clocks, is closer than the bound of
--- their order (order_bound_s: the largest of the two).
+-- their order (order_bound_s: that of the apply and the delete, the closer pair).
 WITH per_endpoint AS (
     SELECT d.*, e.end_ts, e.end_host,
            pf_order_uncertain(d.host, d.tc, d.set_clock, d.set_tc)
            OR pf_order_uncertain(d.host, d.tc, e.end_clock, e.end_tc) AS uncertain,
-           greatest(pf_order_bound_s(d.host, d.set_clock, d.tc),
-                    CASE WHEN e.end_clock IS NOT NULL
-                         THEN pf_order_bound_s(d.host, e.end_clock, e.end_tc) END) AS bound_s
+           pf_order_bound_s(d.host, d.set_clock, d.tc) AS bound_s
     FROM pf_live_deletes d
     LEFT JOIN pf_empty e ON e.endpoint = d.endpoint AND e.file = d.file AND e.line = d.line
 )

@@ -33,9 +33,7 @@ SELECT
             'kind', end_kind, 'host', end_host, 'generation', end_generation) END,
         'order_uncertain', pf_order_uncertain(deleted_by, start_tc, set_clock, set_tc)
                            OR pf_order_uncertain(deleted_by, start_tc, end_clock, end_tc),
-        'order_bound_s', greatest(pf_order_bound_s(deleted_by, set_clock, start_tc),
-                                  CASE WHEN end_clock IS NOT NULL
-                                       THEN pf_order_bound_s(deleted_by, end_clock, end_tc) END)
+        'order_bound_s', pf_order_bound_s(deleted_by, set_clock, start_tc)
     ) AS details,
     list_filter([pf_ev(file, line), pf_ev(end_file, end_line)],
                 lambda e: e.file IS NOT NULL) AS evidence

@@ -5,11 +5,13 @@ scenario with the simulator. The assertions are the public account, not numbers
 copied from output: a stalled Enactor with a stale check overwrites the regional
 endpoint, a clean-up deletes that live plan at 06:48 UTC, the endpoint goes empty
 until the 09:25 restore, DNS fails until cached answers expire (by 09:40), updates
-stay blocked meanwhile, and no other endpoint is touched.
+stay blocked meanwhile, and no other endpoint is touched. With the slowed Enactor's
+clock 2.5 s behind, the conclusions are the same: the ordering model corrects it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -109,3 +111,49 @@ def test_the_findings_are_the_labelled_ones(
     assert sorted(got, key=str) == sorted((key(f) for f in labels), key=str)
     for label in labels:
         assert label["evidence"][0] in got[key(label)]["evidence"], label["rule"]
+
+
+SKEWED = "dns-enactor-use1-az4"
+
+
+@pytest.fixture(scope="module")
+def skewed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[dict[str, Any]]]:
+    """The same story with the slow Enactor's clock 2.5 s behind (generated at test time)."""
+    simulate = pytest.importorskip("analyzer.simulate").simulate
+    out = tmp_path_factory.mktemp("ddb-skewed")
+    result = simulate("dynamodb-2025-10-20", out, seed=20251020, clocks=(f"{SKEWED}=-2.5",))
+    with open_case(None) as case:
+        case.ingest(out)
+        return case.clocks(), case.findings().records()
+
+
+def test_a_skewed_enactor_changes_no_conclusion(
+    findings: dict[str, list[dict[str, Any]]], skewed: tuple[Any, list[dict[str, Any]]]
+) -> None:
+    """Every finding of the story is found again, on the same lines; only the times its
+    own (skewed) lines say move, by the skew; clock_skew names the skewed host."""
+    clocks, found = skewed
+
+    def key(f: dict[str, Any]) -> tuple[Any, ...]:
+        ev = f["evidence"][0]
+        return (f["rule"], f["severity"], f["endpoint"], f["generation"], f["host"],
+                ev["file"], ev["line"])  # fmt: skip
+
+    plain = {key(f): f for group in findings.values() for f in group}
+    got = {key(f): f for f in found if f["rule"] != "clock_skew"}
+    assert sorted(got, key=str) == sorted(plain, key=str)
+    for k, f in got.items():
+        moved = dt.datetime.fromisoformat(f["start"]) - dt.datetime.fromisoformat(plain[k]["start"])
+        expected = -2.5 if k[5] == f"enactor/{SKEWED}.log" else 0.0
+        assert abs(moved.total_seconds() - expected) <= 0.002, (k, moved)
+        if f["severity"] in ("critical", "high"):
+            assert not f["details"]["order_uncertain"], f
+    # the live plan deleted is the stale one, and the endpoint empties before DNS fails
+    delete = next(f for f in found if f["rule"] == "cleanup_deleted_live_plan")
+    stale = next(f for f in found if f["rule"] == "non_monotonic_apply")
+    dns = next(f for f in found if f["rule"] == "dns_resolution_failure")
+    assert delete["generation"] == stale["generation"] and delete["start"] < dns["start"]
+    skew = [f for f in found if f["rule"] == "clock_skew"]
+    assert [f["host"] for f in skew] == [SKEWED]
+    row = clocks.filter(clocks["host"] == SKEWED).to_dicts()[0]
+    assert abs(row["offset_s"] - (-2.5 - 0.060)) <= 0.05  # the sample's own -60 ms jitter too
