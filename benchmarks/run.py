@@ -23,6 +23,10 @@ Steps (``--steps``, comma-separated; all by default):
 * ``detect``: every rule (``Case.findings()``) on the case of the whole data set
   (DNS and about 0.9 million control-plane lines, ingested once and shown once).
 * ``reingest``: ``Case.ingest`` of that unchanged directory again.
+* ``clocks``: the ordering model and ``clock_skew`` (``Case.findings(rules=["clock_skew"])``,
+  with the derived state the rules share) on that case, about 10.9 million events,
+  against DuckDB's one aggregate pass over every event's clock and time (the floor:
+  the model must read each event once).
 * ``scaling``: peak memory of the ingest of ``--sizes`` lines (1M, 10M, 30M...).
 
 This is a script, not a test: it takes minutes and writes gigabytes.
@@ -46,7 +50,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WORK = ROOT / "benchmarks" / "data"
-STEPS = ("ingest", "logfmt", "detect", "reingest", "scaling")
+STEPS = ("ingest", "logfmt", "detect", "reingest", "clocks", "scaling")
 
 # The control plane of the benchmark case: 24 hours of 150 endpoints is about 0.9
 # million Planner, Enactor and Operator lines (the DNS lines are set exactly).
@@ -134,6 +138,33 @@ def step_analyzer_detect(src: str, db: str) -> dict[str, Any]:
     return {"seconds": seconds, "findings": len(findings.records()), "rules": rules}
 
 
+def step_analyzer_clock_skew(src: str, db: str) -> dict[str, Any]:
+    from analyzer import open_case
+
+    t0 = time.perf_counter()
+    with open_case(db, read_only=True) as case:
+        findings = case.findings(rules=["clock_skew"]).records()
+    return {"seconds": time.perf_counter() - t0, "findings": len(findings)}
+
+
+def step_duckdb_clock_scan(src: str, db: str) -> dict[str, Any]:
+    import duckdb
+
+    t0 = time.perf_counter()
+    con = duckdb.connect(db, read_only=True)
+    rows = con.execute(
+        """SELECT clock, count(*), min(ts), max(ts) FROM (
+               SELECT host AS clock, ts FROM enactor_events
+               UNION ALL SELECT host, ts FROM planner_events
+               UNION ALL SELECT file, ts FROM operator_actions
+               UNION ALL SELECT coalesce(server, file), ts FROM dns_queries)
+           GROUP BY clock"""
+    ).fetchall()
+    events = sum(r[1] for r in rows)
+    con.close()
+    return {"seconds": time.perf_counter() - t0, "events": events}
+
+
 def step_analyzer_reingest(src: str, db: str) -> dict[str, Any]:
     from analyzer import open_case
 
@@ -151,6 +182,8 @@ CHILD_STEPS = {
     "polars_scan_ndjson": step_polars_scan_ndjson,
     "analyzer_detect": step_analyzer_detect,
     "analyzer_reingest": step_analyzer_reingest,
+    "analyzer_clock_skew": step_analyzer_clock_skew,
+    "duckdb_clock_scan": step_duckdb_clock_scan,
 }
 
 
@@ -377,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
 
-    if "detect" in steps or "reingest" in steps:
+    if {"detect", "reingest", "clocks"} & set(steps):
         data = dataset(work, n, False, args.seed, control=True)
         case = cases / "full.duckdb"
         print("building the case of the whole data set ...", file=sys.stderr, flush=True)
@@ -394,6 +427,15 @@ def main(argv: list[str] | None = None) -> int:
             row = measure("reingest", "unchanged directory", "analyzer_reingest", data, case,
                           args.repeat)  # fmt: skip
             row.note = f"{row.runs[-1]['files']} files, changed: {row.runs[-1]['changed'] or 0}"
+            rows.append(row)
+        if "clocks" in steps:
+            floor = measure("clocks", "DuckDB, one pass over every event's clock",
+                            "duckdb_clock_scan", data, case, args.repeat, note="floor")  # fmt: skip
+            floor.lines = floor.runs[-1]["events"]
+            rows.append(floor)
+            row = measure("clocks", "ordering model + clock_skew", "analyzer_clock_skew", data,
+                          case, args.repeat, lines=floor.lines, baseline=floor)  # fmt: skip
+            row.note = f"{row.runs[-1]['findings']} findings"
             rows.append(row)
 
     if "scaling" in steps:

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from ..rules.runner import ensure_ordering
 from . import change_history, timefmt
 from .findings import Finding, normalize, registered, rfc3339
 
@@ -332,13 +333,18 @@ def build_timeline(
     timefmt.zone(tz)
     found = normalize(findings)
     con: duckdb.DuckDBPyConnection = case.con
+    ensure_ordering(con)
     with registered(con, found) as F:
         raw = con.sql(_EVENTS_SQL.format(F=F)).pl()
         raw = change_history.with_steps(con, F, raw)
         impact = con.sql(_IMPACT_SQL.format(F=F), params=[dns_tolerance_s]).pl()
+    raw = _corrected(con, raw)
     trigger = _trigger(found, raw)
-    events = _events_frame(raw, trigger, tz, {r["endpoint"]: r for r in impact.to_dicts()})
-    events = _with_serious_findings(events, found, trigger, tz)
+    # measured on the reference clock, like the events: the trigger's line's correction
+    shift = raw.filter(pl.col("ts") == trigger)["tc"].min() if trigger is not None else None
+    trigger_tc = shift if isinstance(shift, dt.datetime) else trigger
+    events = _events_frame(raw, trigger_tc, tz, {r["endpoint"]: r for r in impact.to_dicts()})
+    events = _with_serious_findings(events, found, trigger_tc, tz)
     return Timeline(
         events=events,
         impact=impact,
@@ -401,9 +407,25 @@ def _with_serious_findings(
         )
     if not rows:
         return events
+    # in corrected-time order (since the trigger) where there is a trigger
+    by = ["since_trigger_s", "ts"] if trigger is not None else ["ts"]
     return pl.concat([events, pl.DataFrame(rows, schema=EVENT_SCHEMA)]).sort(
-        "ts", maintain_order=True
+        by, maintain_order=True, nulls_last=True
     )
+
+
+def _corrected(con: duckdb.DuckDBPyConnection, raw: pl.DataFrame) -> pl.DataFrame:
+    """Each event with ``tc``, its time on the reference clock (queries/_clocks.sql): the
+    timeline is ordered, and measured from the trigger, in corrected time; the times
+    shown stay those its evidence lines say."""
+    con.register("_timeline_raw", raw.to_arrow())
+    try:
+        return con.sql(
+            "SELECT *, pf_corrected_at(pf_file_clock(evidence[1].file), ts) AS tc "
+            "FROM _timeline_raw"
+        ).pl()
+    finally:
+        con.unregister("_timeline_raw")
 
 
 def _trigger(found: list[Finding], raw: pl.DataFrame) -> dt.datetime | None:
@@ -437,7 +459,7 @@ def _events_frame(
         if r["kind"] == "first_failed_query" and hit and hit["first_failed"] == r["ts"]:
             facts["cause_rule"] = hit["cause_rule"]
             facts["cause_gap_s"] = hit["cause_to_first_failure_s"]
-        since = (r["ts"] - trigger).total_seconds() if trigger is not None else None
+        since = (r["tc"] - trigger).total_seconds() if trigger is not None else None
         rows.append(
             {
                 "ts": r["ts"],
@@ -455,18 +477,20 @@ def _events_frame(
                 "finding_id": r["finding_id"],
                 "facts": json.dumps(facts, sort_keys=True, default=str),
                 "_order": order.get(r["kind"], 99),
+                "_tc": r["tc"],
             }
         )
     rows.sort(
-        key=lambda r: (r["ts"], r["_order"], r["endpoint"] or "", r["host"] or "", r["sentence"])
+        key=lambda r: (r["_tc"], r["_order"], r["endpoint"] or "", r["host"] or "", r["sentence"])
     )
     # phases follow each other: an operator action once recovery has begun is recovery
     recovery = [
-        r["ts"] for r in rows if r["phase"] == "recovery" and r["kind"] != "last_failed_query"
+        r["_tc"] for r in rows if r["phase"] == "recovery" and r["kind"] != "last_failed_query"
     ]
     for r in rows:
         del r["_order"]
-        if r["kind"] == "operator_action" and recovery and r["ts"] >= min(recovery):
+        tc = r.pop("_tc")
+        if r["kind"] == "operator_action" and recovery and tc >= min(recovery):
             r["phase"] = "recovery"
     return pl.DataFrame(rows, schema=EVENT_SCHEMA)
 
