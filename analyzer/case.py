@@ -363,10 +363,8 @@ def quiet_progress(con: duckdb.DuckDBPyConnection) -> None:
     """DuckDB's own progress bar off: it writes to stdout, which holds only the output
     (``detect --format json``); the analyzer's progress goes to stderr. In Jupyter
     without ipywidgets DuckDB refuses the setting: it has no bar to show there anyway."""
-    try:
+    with contextlib.suppress(duckdb.InvalidInputException):
         con.execute("SET enable_progress_bar = false")
-    except duckdb.InvalidInputException:
-        pass
 
 
 def _check_zone(con: duckdb.DuckDBPyConnection, zone: str) -> None:

@@ -121,7 +121,7 @@ def skewed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[dict[str
     """The same story with the slow Enactor's clock 2.5 s behind (generated at test time)."""
     simulate = pytest.importorskip("analyzer.simulate").simulate
     out = tmp_path_factory.mktemp("ddb-skewed")
-    result = simulate("dynamodb-2025-10-20", out, seed=20251020, clocks=(f"{SKEWED}=-2.5",))
+    simulate("dynamodb-2025-10-20", out, seed=20251020, clocks=(f"{SKEWED}=-2.5",))
     with open_case(None) as case:
         case.ingest(out)
         return case.clocks(), case.findings().records()
