@@ -149,10 +149,10 @@ WITH refs AS (
     FROM operator_actions WHERE action = 'restore_endpoint' AND endpoint IS NOT NULL
 ), answered_after_failure AS (
     -- per resolver and name: an answered query right after a failed one
-    SELECT * FROM (
-        SELECT qname, ts, failed, file, line, pf_dns_clock(server, file) AS clock,
-               lag(failed) OVER (PARTITION BY pf_dns_clock(server, file), qname
-                                 ORDER BY ts, file, line) AS prev_failed
+    SELECT qname, ts, file, line, pf_dns_clock(server, file) AS clock FROM (
+        SELECT qname, ts, failed, file, line, server,
+               lag(failed) OVER (PARTITION BY server, file, qname ORDER BY ts, line)
+                   AS prev_failed
         FROM dns_queries
         WHERE qname IN (SELECT endpoint FROM restores) AND ts IS NOT NULL
           AND failed IS NOT NULL)

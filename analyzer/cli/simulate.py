@@ -53,6 +53,17 @@ from .common import CliError, handle_errors
     help="Write the control-plane logs in this dialect (read them with the profiles of "
     "docs/profiles/DIALECT/).",
 )
+@click.option(
+    "--clock",
+    "clocks",
+    multiple=True,
+    metavar="HOST=OFFSET[:DRIFT]",
+    help="dynamodb-2025-10-20, random: HOST's clock is OFFSET s off, drifting DRIFT s an "
+    "hour (repeatable); writes clocks.json.",
+)
+@click.option(
+    "--clock-faults", is_flag=True, default=None, help="random: wrong clocks on random Enactors."
+)
 @handle_errors
 def simulate(scenario: str, out: Path, seed: int, force: bool, **options: Any) -> None:
     """Simulate SCENARIO and write its logs and ground truth to --out.
@@ -68,5 +79,6 @@ def simulate(scenario: str, out: Path, seed: int, force: bool, **options: Any) -
             f"{out} is not empty: simulating would replace its log files; "
             "choose a new directory or add --force"
         )
+    options["clocks"] = options["clocks"] or None
     result = run_simulation(scenario, out, seed, **options)
     click.echo(result.summary(), err=True)
