@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from ..rules.runner import ensure_ordering
 from . import change_history, timefmt
 from .findings import Finding, normalize, registered, severity_rank
 
@@ -77,37 +78,46 @@ _ROW = (
     "'file': {a}.file, 'line': {a}.line}}"
 )
 _E = _ROW.format(a="e")
+# Cross-host lookups ("the last change of the endpoint before this one") go by the
+# clock-corrected time of queries/_clocks.sql; a row shows its line's own time.
+_EC = _E[:-1] + ", 'tc': e.ts_corrected}"
+_OC = (
+    "{'ts': o.ts, 'tc': o.ts_corrected, 'host': o.actor, 'generation': o.generation, "
+    "'file': o.file, 'line': o.line}"
+)
+_AT = "pf_corrected_at(f.host, f.start)"
 
 _SQL: dict[str, str] = {
     "non_monotonic_apply": f"""
 SELECT f.id,
-  (SELECT arg_min({_E}, abs(epoch(e.ts - f.start))) FROM enactor_events e
+  (SELECT arg_min({_EC}, abs(epoch(e.ts - f.start))) FROM enactor_events_ordered e
     WHERE e.event = 'endpoint_update' AND e.status = 'ok' AND e.endpoint = f.endpoint
       AND e.host = f.host AND e.generation = f.generation) AS upd,
-  (SELECT arg_max({_E}, (e.ts, e.line)) FROM enactor_events e
+  (SELECT arg_max({_EC}, (e.ts_corrected, e.line)) FROM enactor_events_ordered e
     WHERE e.event = 'endpoint_update' AND e.status = 'ok' AND e.endpoint = f.endpoint
-      AND e.ts < f.start) AS prev,
-  (SELECT arg_max({{'ts': o.ts, 'host': o.actor, 'generation': o.generation,
-                   'file': o.file, 'line': o.line}}, o.ts) FROM operator_actions o
+      AND e.ts_corrected < {_AT}) AS prev,
+  (SELECT arg_max({_OC}, o.ts_corrected) FROM operator_actions_ordered o
     WHERE o.action = 'restore_endpoint' AND o.endpoint = f.endpoint
-      AND o.generation IS NOT NULL AND o.ts < f.start) AS restore
+      AND o.generation IS NOT NULL AND o.ts_corrected < {_AT}) AS restore
 FROM {{F}} f WHERE f.rule = 'non_monotonic_apply'
 """,
     "stale_plan_check": f"""
 WITH c AS (
   SELECT f.id, f.start, f.endpoint, f.generation, f.host,
-    (SELECT arg_max({{'ts': e.ts, 'current': e.current_generation, 'verdict': e.verdict,
-                     'file': e.file, 'line': e.line}}, e.ts)
-     FROM enactor_events e WHERE e.event = 'plan_check' AND e.host = f.host
+    (SELECT arg_max({{'ts': e.ts, 'tc': e.ts_corrected, 'current': e.current_generation,
+                     'verdict': e.verdict, 'file': e.file, 'line': e.line}}, e.ts)
+     FROM enactor_events_ordered e WHERE e.event = 'plan_check' AND e.host = f.host
        AND e.generation = f.generation AND e.ts <= f.start) AS chk
   FROM {{F}} f WHERE f.rule = 'stale_plan_check'
 )
 SELECT c.id, c.chk,
-  (SELECT arg_min({_E}, e.ts) FROM enactor_events e
+  (SELECT arg_min({_EC}, e.ts_corrected) FROM enactor_events_ordered e
     WHERE e.event = 'endpoint_update' AND e.status = 'ok' AND e.endpoint = c.endpoint
       AND e.generation > c.generation AND e.host <> c.host
-      AND e.ts > coalesce((c.chk).ts, c.start - INTERVAL 1 DAY) AND e.ts <= c.start) AS newer,
-  (SELECT arg_min({_E}, abs(epoch(e.ts - c.start))) FROM enactor_events e
+      AND e.ts_corrected > pf_corrected_at(c.host, coalesce((c.chk).ts,
+                                                            c.start - INTERVAL 1 DAY))
+      AND e.ts_corrected <= pf_corrected_at(c.host, c.start)) AS newer,
+  (SELECT arg_min({_EC}, abs(epoch(e.ts - c.start))) FROM enactor_events_ordered e
     WHERE e.event = 'endpoint_update' AND e.endpoint = c.endpoint AND e.host = c.host
       AND e.generation = c.generation) AS upd,
   (SELECT count(DISTINCT p.generation) FROM planner_events p
@@ -117,18 +127,17 @@ FROM c
 """,
     "cleanup_deleted_live_plan": f"""
 SELECT f.id,
-  (SELECT arg_min({_E}, abs(epoch(e.ts - f.start))) FROM enactor_events e
+  (SELECT arg_min({_EC}, abs(epoch(e.ts - f.start))) FROM enactor_events_ordered e
     WHERE e.event = 'plan_delete' AND e.host = f.host AND e.generation = f.generation) AS del,
   (SELECT arg_max({{'ts': e.ts, 'applied': e.applied_generation, 'keep': e.keep,
                    'file': e.file, 'line': e.line}}, e.ts) FROM enactor_events e
     WHERE e.event = 'cleanup_start' AND e.host = f.host AND e.ts <= f.start) AS run,
-  (SELECT arg_max({_E}, (e.ts, e.line)) FROM enactor_events e
+  (SELECT arg_max({_EC}, (e.ts_corrected, e.line)) FROM enactor_events_ordered e
     WHERE e.event = 'endpoint_update' AND e.status = 'ok' AND e.endpoint = f.endpoint
-      AND e.ts <= f.start) AS live,
-  (SELECT arg_max({{'ts': o.ts, 'host': o.actor, 'generation': o.generation,
-                   'file': o.file, 'line': o.line}}, o.ts) FROM operator_actions o
+      AND e.ts_corrected <= {_AT}) AS live,
+  (SELECT arg_max({_OC}, o.ts_corrected) FROM operator_actions_ordered o
     WHERE o.action = 'restore_endpoint' AND o.endpoint = f.endpoint
-      AND o.generation IS NOT NULL AND o.ts <= f.start) AS restore
+      AND o.generation IS NOT NULL AND o.ts_corrected <= {_AT}) AS restore
 FROM {{F}} f WHERE f.rule = 'cleanup_deleted_live_plan'
 """,
     "endpoint_empty": f"""
@@ -216,6 +225,7 @@ def prove(
     timefmt.zone(tz)
     found = [f for f in normalize(findings) if severity_rank(f["severity"]) >= PROVEN_MIN_RANK]
     con: duckdb.DuckDBPyConnection = case.con
+    ensure_ordering(con)
     looked_up: dict[str, dict[str, Any]] = {}
     with registered(con, found) as F:
         for rule, sql in _SQL.items():
@@ -269,7 +279,7 @@ def _non_monotonic(f: Finding, r: Mapping[str, Any], tz: str) -> Proof:
     p = _skeleton(f)
     ep, g, host = f["endpoint"], f["generation"], f["host"]
     prev, restore, upd = r["prev"], r["restore"], r["upd"]
-    if restore and (not prev or restore["ts"] > prev["ts"]):
+    if restore and (not prev or restore["tc"] > prev["tc"]):
         prev, prev_what = restore, f"operator {restore['host']} restored {ep} to generation"
     else:
         prev_what = f"{prev['host']} set {ep} to generation" if prev else ""
@@ -283,6 +293,7 @@ def _non_monotonic(f: Finding, r: Mapping[str, Any], tz: str) -> Proof:
             f"before {_at(f['start'], tz)}: no earlier change of {ep} is logged"
         )
     upd_ts = upd["ts"] if upd else f["start"]
+    upd_tc = upd["tc"] if upd else f["start"]
     p.steps.append(Step("U2", f"{host} set {ep} to generation {g} at {_at(upd_ts, tz)}", _loc(upd)))
     if not upd:
         p.missing.append(
@@ -291,7 +302,7 @@ def _non_monotonic(f: Finding, r: Mapping[str, Any], tz: str) -> Proof:
     if prev:
         g1 = prev["generation"]
         p.then = (
-            f"U1 is the last change of {ep} before U2 ({_gap(prev['ts'], upd_ts)} earlier), so "
+            f"U1 is the last change of {ep} before U2 ({_gap(prev['tc'], upd_tc)} earlier), so "
             f"just before U2 {ep} pointed to generation {g1}, and U2 made it {g}"
             + (f" < {g1}." if g1 is not None and g < g1 else ".")
         )
@@ -348,7 +359,7 @@ def _stale_check(f: Finding, r: Mapping[str, Any], tz: str) -> Proof:
     if chk and newer:
         p.then = (
             f"C < N < X: the check's premise (plan {g} is newer than what {ep} holds) was true "
-            f"at C and false from N on, {_gap(chk['ts'], newer['ts'])} later; {host} did not "
+            f"at C and false from N on, {_gap(chk['tc'], newer['tc'])} later; {host} did not "
             f"check again in the {_gap(chk['ts'], upd_ts)} between C and X, while the planner "
             f"wrote {r['plans_since']} newer plan(s)."
         )
@@ -366,7 +377,7 @@ def _cleanup(f: Finding, r: Mapping[str, Any], tz: str) -> Proof:
     p = _skeleton(f)
     ep, g, host = f["endpoint"], f["generation"], f["host"]
     live, restore, run, dele = r["live"], r["restore"], r["run"], r["del"]
-    if restore and (not live or restore["ts"] > live["ts"]):
+    if restore and (not live or restore["tc"] > live["tc"]):
         live, who = restore, f"operator {restore['host']} restored"
     else:
         who = f"{live['host']} set" if live else ""
@@ -397,6 +408,7 @@ def _cleanup(f: Finding, r: Mapping[str, Any], tz: str) -> Proof:
     else:
         p.missing.append(f"{host}'s cleanup_start line before the deletion")
     del_ts = dele["ts"] if dele else f["start"]
+    del_tc = dele["tc"] if dele else f["start"]
     p.steps.append(Step("D", f"{host} deleted plan {g} at {_at(del_ts, tz)}", _loc(dele)))
     if not dele:
         p.missing.append(f"{host}'s plan_delete line for generation {g}")
@@ -404,7 +416,7 @@ def _cleanup(f: Finding, r: Mapping[str, Any], tz: str) -> Proof:
     also = f" (and {', '.join(others)})" if others else ""
     if live and live["generation"] == g:
         p.then = (
-            f"A is the last change of {ep} before D ({_gap(live['ts'], del_ts)} earlier), so "
+            f"A is the last change of {ep} before D ({_gap(live['tc'], del_tc)} earlier), so "
             f"{ep}{also} pointed to plan {g} when D deleted it"
             + (
                 f"; the clean-up judged plan {g} old by its own applied generation "

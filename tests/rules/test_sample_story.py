@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from analyzer import open_case
+from analyzer import open_case, prove
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample_logs" / "dynamodb-2025-10-20"
@@ -117,22 +117,24 @@ SKEWED = "dns-enactor-use1-az4"
 
 
 @pytest.fixture(scope="module")
-def skewed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[dict[str, Any]]]:
-    """The same story with the slow Enactor's clock 2.5 s behind (generated at test time)."""
+def skewed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[dict[str, Any]], Any]:
+    """The same story with the slow Enactor's clock 2.5 s behind (generated at test time):
+    its host_clocks, findings and proofs."""
     simulate = pytest.importorskip("analyzer.simulate").simulate
     out = tmp_path_factory.mktemp("ddb-skewed")
     simulate("dynamodb-2025-10-20", out, seed=20251020, clocks=(f"{SKEWED}=-2.5",))
     with open_case(None) as case:
         case.ingest(out)
-        return case.clocks(), case.findings().records()
+        found = case.findings().records()
+        return case.clocks(), found, prove(case, found)
 
 
 def test_a_skewed_enactor_changes_no_conclusion(
-    findings: dict[str, list[dict[str, Any]]], skewed: tuple[Any, list[dict[str, Any]]]
+    findings: dict[str, list[dict[str, Any]]], skewed: tuple[Any, list[dict[str, Any]], Any]
 ) -> None:
     """Every finding of the story is found again, on the same lines; only the times its
     own (skewed) lines say move, by the skew; clock_skew names the skewed host."""
-    clocks, found = skewed
+    clocks, found, proofs = skewed
 
     def key(f: dict[str, Any]) -> tuple[Any, ...]:
         ev = f["evidence"][0]
@@ -157,3 +159,7 @@ def test_a_skewed_enactor_changes_no_conclusion(
     assert [f["host"] for f in skew] == [SKEWED]
     row = clocks.filter(clocks["host"] == SKEWED).to_dicts()[0]
     assert abs(row["offset_s"] - (-2.5 - 0.060)) <= 0.05  # the sample's own -60 ms jitter too
+    # the proof of the overwrite names the newer write it overwrote (logged 2 s "later")
+    proof = next(p for p in proofs if p.rule == "non_monotonic_apply")
+    assert proof.steps[0].evidence == stale["evidence"][1]
+    assert stale["evidence"][1]["file"] == "enactor/dns-enactor-use1-az1.log"
