@@ -41,8 +41,8 @@
 -- (NTP-close) unless the logs show otherwise.
 
 -- How far from synchronised a clock is assumed to be unless the logs show otherwise
--- (twice the jitter that clock_skew ignores).
-CREATE OR REPLACE TEMP MACRO pf_clock_prior_s() AS 0.2;
+-- (NTP-synchronised fleets stay well within it; 3x the jitter clock_skew ignores).
+CREATE OR REPLACE TEMP MACRO pf_clock_prior_s() AS 0.3;
 
 -- How long a clock's offset is taken as constant (seconds): it drifts slowly.
 CREATE OR REPLACE TEMP MACRO pf_clock_window_s() AS 1800;

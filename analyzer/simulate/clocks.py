@@ -28,7 +28,7 @@ from .model import OPERATOR, Record, System
 
 CLOCKS_FILE = "clocks.json"
 ROUNDING_S = 0.002  # logged times are truncated to the millisecond, on both events
-PRIOR_S = 0.2  # queries/_clocks.sql, pf_clock_prior_s()
+PRIOR_S = 0.3  # queries/_clocks.sql, pf_clock_prior_s()
 
 
 def _read(cfg: Config, rec: Record) -> float:

@@ -251,11 +251,11 @@ def random_config(seed: int, **options: Any) -> Config:
 
 
 def _random_clocks(r: Rand, hosts: tuple[str, ...]) -> tuple[ClockFault, ...]:
-    """Wrong clocks on some Enactors (the planner is the reference): 0.5 to 5 s either
+    """Wrong clocks on some Enactors (the planner is the reference): 1 to 5 s either
     way, drifting by up to 50 ms an hour either way (its own stream: other draws keep)."""
     picked = [h for h in hosts if r.chance(0.5)] or [r.choice(hosts)]
     return tuple(
-        ClockFault(h, r.choice((-1, 1)) * r.uniform(0.5, 5.0), r.uniform(-0.05, 0.05))
+        ClockFault(h, r.choice((-1, 1)) * r.uniform(1.0, 5.0), r.uniform(-0.05, 0.05))
         for h in picked
     )
 

@@ -90,6 +90,6 @@ def test_simulate_writes_clock_faults_and_their_record(tmp_path: Path) -> None:
     record = json.loads((out / "clocks.json").read_text())
     assert record["faults"] and record["reference"] == "dns-planner-1"
     for fault in record["faults"]:
-        assert 0.5 <= abs(fault["offset_s"]) <= 5 and abs(fault["drift_s_per_h"]) <= 0.05
+        assert 1 <= abs(fault["offset_s"]) <= 5 and abs(fault["drift_s_per_h"]) <= 0.05
         assert abs(record["hosts"][fault["host"]]["offset_at_start_s"] - fault["offset_s"]) < 1e-6
     assert all("recoverable" in lab for lab in record["labels"])

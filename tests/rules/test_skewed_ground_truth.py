@@ -1,7 +1,7 @@
 """The rules against the simulator's ground truth when hosts' clocks are wrong.
 
 Each seed draws a small random system as in test_ground_truth.py, plus clock faults:
-Enactors whose clocks are 0.5 to 5 s ahead or behind and drift slowly, either way
+Enactors whose clocks are 1 to 5 s ahead or behind and drift slowly, either way
 (``clock_faults=True``). Labels are decided in true time; the simulator's
 ``clocks.json`` says, for every label, whether the logs' causal constraints pin the
 clocks closely enough for its order to be recovered. For every critical and high rule:
