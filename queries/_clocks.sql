@@ -318,12 +318,14 @@ FROM e;
 
 -- host_clocks: one row per clock over the whole case: the offset (the mean of its
 -- windows', weighted by their constraints), the extreme bounds, bound_s (covering
--- every window's estimate and bound, so a drifting clock's drift) and the number of
--- constraints. Clocks no constraint touches are not listed (taken as synchronised).
+-- every window's estimate and bound, so a drifting clock's drift; one sparse window
+-- can make it wide), window_bound_s (the median window's bound: how well a typical
+-- half hour pins it) and the number of constraints. Clocks no constraint touches are
+-- not listed (taken as synchronised).
 CREATE OR REPLACE TEMP TABLE host_clocks AS
 WITH w AS (
     SELECT host, sum(offset_s * pairs) / sum(pairs) AS offset_s, min(lower_s) AS lower_s,
-           max(upper_s) AS upper_s, count(*) AS windows
+           max(upper_s) AS upper_s, median(bound_s) AS window_bound_s, count(*) AS windows
     FROM host_clock_windows GROUP BY host
 )
 SELECT n.clock AS host, coalesce(w.offset_s, 0.0) AS offset_s, w.lower_s, w.upper_s,
@@ -331,6 +333,7 @@ SELECT n.clock AS host, coalesce(w.offset_s, 0.0) AS offset_s, w.lower_s, w.uppe
             ELSE coalesce((SELECT max(abs(k.offset_s - w.offset_s) + k.bound_s)
                            FROM host_clock_windows k WHERE k.host = n.clock),
                           pf_clock_prior_s()) END AS bound_s,
+       coalesce(w.window_bound_s, pf_clock_prior_s()) AS window_bound_s,
        n.constraints, coalesce(w.windows, 0) AS windows, n.reference
 FROM pf_clock_nodes n LEFT JOIN w ON w.host = n.clock;
 
