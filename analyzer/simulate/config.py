@@ -128,7 +128,7 @@ class ClockFault:
 def clock_faults(value: Any) -> tuple[ClockFault, ...]:
     """Clock faults from ``ClockFault`` objects or ``HOST=OFFSET[:DRIFT_PER_HOUR]`` text."""
     faults = []
-    for item in value or ():
+    for item in [value] if isinstance(value, (str, ClockFault)) else value or ():
         if isinstance(item, ClockFault):
             faults.append(item)
             continue
