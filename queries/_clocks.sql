@@ -5,7 +5,7 @@
 -- the model with a worked example.
 --
 -- Every row was stamped by one clock: an Enactor's or planner's host, the operator
--- log (its file), a resolver (dns_queries.server, else its file). Each clock c reads
+-- log (its file), a resolver (dns_queries.server, else its file), CloudTrail. Each clock c reads
 -- true time plus an offset o(c). The reference clock is the planner (offset 0 by
 -- definition): corrected time = ts - o(c).
 --
@@ -140,6 +140,10 @@ WITH refs AS (
     UNION ALL
     SELECT pf_operator_clock(file), ts, extra->>'change_id', file, line
     FROM operator_actions WHERE extra->>'change_id' IS NOT NULL
+    UNION ALL
+    -- CloudTrail's eventTime is the DNS service's clock: one clock for its documents
+    SELECT DISTINCT 'cloudtrail', ts, change_id, file, line
+    FROM record_changes WHERE change_id IS NOT NULL
 ), change AS (
     SELECT 'change', x.clock, y.clock, pf_secs(x.ts, y.ts), x.file, x.line, y.file, y.line,
            x.ts, y.ts

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from .change_history import simulate_change_history
-from .cloudtrail import enactor_trail
 from .clocks import CLOCKS_FILE, write_clocks
+from .cloudtrail import enactor_trail
 from .config import DESIGNS, ClockFault, Config
 from .dialects import DIALECTS
 from .dialects import dialect as get_dialect
