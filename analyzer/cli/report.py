@@ -13,6 +13,7 @@ from ..audit import audit as run_audit
 from ..audit import file_totals
 from ..profiles import load_profiles
 from ..report.findings import SEVERITIES
+from ..report.navigation import localize
 from ..report.timefmt import zone
 from ..report.writer import make_report, parse_formats
 from ..rules import load_rules
@@ -232,7 +233,13 @@ def _now(value: str | None) -> dt.datetime | None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Also write the incident report of the window's findings to this directory.",
 )
-@click.option("--tz", default="UTC", show_default=True, metavar="ZONE", help="Zone of the report.")
+@click.option(
+    "--tz",
+    default="UTC",
+    show_default=True,
+    metavar="ZONE",
+    help="Zone of the printed lines and of the report (the JSON stays UTC).",
+)
 @click.option(
     "--now",
     metavar="TIME",
@@ -304,7 +311,7 @@ def audit(
             write_output(json_file, result.to_json())
     lines = [result.verdict] if quiet else result.lines()
     to_stderr = str(json_file) == "-"
-    for line in lines:
-        click.echo(visible(line), err=to_stderr)
+    for line in lines:  # a person reads these: times in --tz (the JSON stays UTC)
+        click.echo(visible(localize(line, tz)), err=to_stderr)
     if result.exit_code:
         raise SystemExit(result.exit_code)

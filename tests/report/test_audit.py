@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -155,3 +156,14 @@ def test_audit_writes_the_report_when_asked(tmp_path: Path):
     assert json.loads(result.stdout)["exit_code"] == 1  # stdout is only the JSON
     assert result.stderr.startswith("FAIL: ")
     assert (out / "report.html").exists() and (out / "report.json").exists()
+
+
+def test_audit_lines_read_in_tz_while_the_json_stays_utc(tmp_path: Path):
+    code, data, output = audit_cli(
+        CASE_DIR, tmp_path / "case.duckdb", "--since", "all", "--tz", "America/Los_Angeles"
+    )
+    assert code == 1, output
+    lines = output.splitlines()
+    assert any(" PDT" in ln for ln in lines[1:]), output  # each finding's start, in the zone
+    assert not any(re.search(r"\d\dZ\b", ln) for ln in lines), output
+    assert data["verdict"] and all(f["start"].endswith("Z") for f in data["findings"])
