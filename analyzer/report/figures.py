@@ -103,7 +103,7 @@ def draw_swimlane(data: Mapping[str, pl.DataFrame], tz: str = "UTC") -> Figure:
             else "Close-up: from the stall to the deletion of the live plan"
         )
         ax.set_title(title, fontsize=11, loc="left")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        _legend(ax)
     return fig
 
 
@@ -201,6 +201,13 @@ def _lanes_panel(
     _marks(ax, _in(data["marks"], "ts", start, end))
 
 
+def _legend(ax: Any) -> None:
+    """The legend beside the axes, when anything drawn has a label (a case with no
+    control-plane events draws none)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+
+
 def _marks(ax: Any, marks: pl.DataFrame) -> None:
     seen: set[str] = set()
     for r in marks.iter_rows(named=True):
@@ -287,7 +294,7 @@ def draw_generations(data: Mapping[str, pl.DataFrame], tz: str = "UTC") -> Figur
                     )
         ax.set_title(ep, fontsize=10, loc="left")
         ax.set_ylabel("generation")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        _legend(ax)
         ax.yaxis.get_major_formatter().set_useOffset(False)
         _time_axis(ax, tz, start, end)
     fig.suptitle("Effective generation per endpoint (shaded: empty)", fontsize=11)
@@ -332,7 +339,7 @@ def draw_dns_ratio(data: Mapping[str, pl.DataFrame], tz: str = "UTC") -> Figure:
         )
     ax.set_title("DNS failure ratio per minute (shaded: failure windows)", fontsize=11)
     if names:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        _legend(ax)
     return fig
 
 
