@@ -106,9 +106,16 @@ class Progress:
 
     # -- rules and report steps: progress(name, done, total) ------------------------
     def step(self, what: str) -> Callable[[str, int, int], None]:
-        """A callback ``(name, done, total)`` that shows ``what: done/total name``."""
+        """A callback ``(name, done, total)`` that shows ``what: done/total name`` and,
+        once a step has finished and a second has passed, an ETA from the pace so far
+        (rules differ in cost: a guide, like the ingest's by bytes)."""
+        started = time.monotonic()
 
         def callback(name: str, done: int, total: int) -> None:
-            self.show(f"{what}: {done}/{total} {name}", now=done in (0, total))
+            text = f"{what}: {done}/{total}"
+            elapsed = time.monotonic() - started
+            if 0 < done < total and elapsed > 1:
+                text += f", ETA {_clock(elapsed * (total - done) / done)}"
+            self.show(f"{text} {name}", now=done in (0, total))
 
         return callback

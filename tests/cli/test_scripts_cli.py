@@ -212,6 +212,18 @@ def test_progress_eta(monkeypatch):
     assert "1.0 of 4.0 MiB, ETA 0:06" in stream.getvalue()
 
 
+def test_progress_eta_of_rules(monkeypatch):
+    clock = iter([0.0, 0.0])  # the bar's start, the step's start; then 3 s have passed
+    monkeypatch.setattr("analyzer.cli.progress.time.monotonic", lambda: next(clock, 3.0))
+    stream = io.StringIO()
+    rules = Progress(stream=stream, force=True, interval=0).step("rules")
+    rules("dns_resolution_failure", 0, 4)
+    rules("enactor_stall", 1, 4)  # 1 rule of 4 in 3 s: 9 s to go
+    shown = stream.getvalue().split("\r")
+    assert any(s.startswith("rules: 0/4 dns_resolution_failure") for s in shown)
+    assert any(s.startswith("rules: 1/4, ETA 0:09 enactor_stall") for s in shown)
+
+
 def test_readme_cron_line_uses_fail_on_new():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     (cron,) = [line for line in readme.splitlines() if "analyzer audit" in line and "* *" in line]
