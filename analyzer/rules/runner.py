@@ -45,7 +45,12 @@ ORDER BY name
 
 
 def unmentioned_endpoints(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
-    """The names selected by the last ``prepare`` that no log of the case mentions."""
+    """The names selected by the last ``prepare`` that no log of the case mentions.
+
+    With no name selected there is nothing to look for: the scan of every DNS query
+    (a fifth of ``detect`` at 10M queries) is skipped."""
+    if not con.execute("SELECT count(*) FROM pf_selected_endpoints").fetchall()[0][0]:
+        return ()
     return tuple(row[0] for row in con.execute(_UNMENTIONED_SQL).fetchall())
 
 
