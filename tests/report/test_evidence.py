@@ -56,3 +56,60 @@ def test_long_lines_are_cut(hand_case):
     quote = read_lines(hand_case, [{"file": "planner/planner.jsonl", "line": 1}], max_chars=40)
     text = quote[("planner/planner.jsonl", 1)].text
     assert text.startswith('{"ts":"2025-10-20T06:39:30.000Z"') and "more characters]" in text
+
+
+def _reader_lines(path):
+    """Every line as the ingest reader numbers and holds it (the reference; a byte order
+    mark is not part of line 1)."""
+    from analyzer.ingest.reader import ReadState, read_chunks
+
+    out = {}
+    for chunk in read_chunks(path, ReadState()):
+        col = "text" if chunk.is_text else "raw"
+        lines = zip(chunk.table["line"].to_pylist(), chunk.table[col].to_pylist(), strict=True)
+        for n, v in lines:
+            text = v.decode("utf-8", "replace") if isinstance(v, bytes) else v
+            out[n] = text.rstrip("\r\n").removeprefix("\ufeff" if n == 1 else "")
+    return out
+
+
+def test_quotes_follow_the_reader_across_blocks_gzip_members_and_odd_lines(tmp_path, monkeypatch):
+    from analyzer.report import evidence
+
+    blocks = evidence._blocks
+    monkeypatch.setattr(evidence, "_blocks", lambda path: blocks(path, 7))  # lines span blocks
+    data = (
+        b"\xef\xbb\xbffirst\r\n\n  \nlong " + b"x" * 50 + b"\n\xff broken utf-8\r\n"
+        + "é日本\n".encode() + b"\r\nunterminated"
+    )  # fmt: skip
+    plain, packed = tmp_path / "a.log", tmp_path / "b.log.gz"
+    plain.write_bytes(data)
+    packed.write_bytes(gzip.compress(data[:20]) + gzip.compress(data[20:]))  # two members
+    for path in (plain, packed):
+        want = _reader_lines(path)
+        assert len(want) == 8 and want[1] == "first"
+        got = evidence._find_lines(path, {*want, 99}, 2000)
+        assert got == want  # line 99 does not exist: not found
+        cut = evidence._find_lines(path, {4}, 10)[4]
+        assert cut == "long xxxxx… [45 more characters]"
+
+
+def test_an_unchanged_file_is_not_hashed_again_a_touched_one_is(tmp_path, monkeypatch):
+    import os
+
+    from analyzer.report import evidence
+
+    logs = tmp_path / "logs"
+    shutil.copytree(CASE_DIR / "operator", logs / "operator")
+    case = open_case(tmp_path / "c.duckdb")
+    case.ingest(logs)
+    ref = [{"file": "operator/actions.jsonl", "line": 2}]
+    hashed = []
+    real = evidence._sha256
+    monkeypatch.setattr(evidence, "_sha256", lambda p: hashed.append(p) or real(p))
+    assert read_lines(case, ref)[("operator/actions.jsonl", 2)].problem is None
+    assert hashed == []  # size and mtime as ingested: trusted, like the ingest does
+    st = (logs / "operator/actions.jsonl").stat()
+    os.utime(logs / "operator/actions.jsonl", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    touched = read_lines(case, ref)[("operator/actions.jsonl", 2)]
+    assert len(hashed) == 1 and touched.problem is None and touched.text  # same bytes
