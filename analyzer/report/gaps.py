@@ -177,16 +177,30 @@ candidates AS (
     WHERE g.prev_ts IS NOT NULL
       AND g.quiet_s > greatest(?, ? * coalesce(
             CASE WHEN coalesce(u.pauses, 0) >= 3 THEN u.usual_s ELSE su.usual_s END, 0))
+),
+-- The peers' lines inside a pause, without comparing each pause with every line (a
+-- range join): a running count of each source's lines per time, read at both ends of
+-- the pause by two ASOF joins. The host's own lines are none (its pause is between two
+-- consecutive lines of its own), so the source's lines inside are the peers'.
+marks AS (
+    SELECT source, ts, sum(count(*)) OVER (PARTITION BY source ORDER BY ts) AS upto
+    FROM ev WHERE host IS NOT NULL AND ts IS NOT NULL GROUP BY source, ts
+),
+counted AS (
+    SELECT c.*,
+           CASE WHEN c.host IS NOT NULL
+                THEN coalesce(before_end.upto, 0) - coalesce(at_start.upto, 0)
+                ELSE 0 END AS peer_lines
+    FROM candidates c
+    ASOF LEFT JOIN marks before_end ON before_end.source = c.source AND c.ts > before_end.ts
+    ASOF LEFT JOIN marks at_start ON at_start.source = c.source AND c.prev_ts >= at_start.ts
 )
 SELECT c.source, c.host, c.prev_ts AS start, c.ts AS "end", c.silent_s, c.quiet_s, c.usual_s,
-       c.prev_file, c.prev_line, c.file, c.line,
-       (SELECT count(*) FROM ev p WHERE p.source = c.source AND p.host <> c.host
-          AND p.ts > c.prev_ts AND p.ts < c.ts) AS peer_lines,
+       c.prev_file, c.prev_line, c.file, c.line, c.peer_lines,
        (SELECT count(*) FROM {F} s WHERE s.rule = 'enactor_stall' AND s.host = c.host
           AND s.start <= c.prev_ts AND s."end" >= c.ts) AS in_stall
-FROM candidates c
-WHERE (c.hosts = 1 OR EXISTS (SELECT 1 FROM ev p WHERE p.source = c.source
-                                AND p.host <> c.host AND p.ts > c.prev_ts AND p.ts < c.ts))
+FROM counted c
+WHERE (c.hosts = 1 OR c.peer_lines > 0)
   AND NOT EXISTS (SELECT 1 FROM operator_actions o WHERE o.action = 'disable_automation'
                     AND o.ts BETWEEN c.prev_ts - INTERVAL 1 MINUTE AND c.ts)
 ORDER BY c.prev_ts, c.host
