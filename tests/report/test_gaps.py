@@ -102,6 +102,16 @@ def test_no_dns_logs_for_an_empty_endpoint(hand_findings):
     assert sources == {"planner", "operator", "dns"}
 
 
+def test_an_emptied_endpoint_no_dns_log_mentions(hand_case, hand_findings):
+    empty = [f for f in hand_findings if f["rule"] == "endpoint_empty"]
+    assert empty and all(f["endpoint"] == ENDPOINT for f in empty)
+    unseen = {**empty[0], "endpoint": "unseen.example.com", "start": "2025-10-20T06:50:00Z"}
+    records = gap_records(find_gaps(hand_case, [*hand_findings, unseen]))
+    (gap,) = _kind(records, "no_dns_for_endpoint")  # the DNS logs mention ENDPOINT
+    assert gap["endpoint"] == "unseen.example.com"
+    assert gap["start"] == "2025-10-20T06:50:00.000Z"
+
+
 # -- against the simulator's ground truth ------------------------------------------------------
 SEEDS = [(1, False, False), (2, True, False), (3, False, True), (6, True, True)]
 
