@@ -10,10 +10,13 @@ DuckDB is first run once with DuckDB's JSON profiling on (``EXPLAIN ANALYZE``'s
 numbers, per operator). The table lists each statement with its origin (rule id, or
 the analyzer function that sent it), its time, the rows it read at most in one
 operator, and its joins. A join that is not a hash join is flagged when both its
-inputs have more than ``--flag-rows`` rows: a nested-loop, blockwise, piecewise
-merge or inequality join, or a cross product between two large inputs is quadratic
-(or close to it) and must have a bound. ASOF joins sort both inputs (n log n) and are
-listed with their input sizes.
+inputs multiply to ``--flag-pairs`` or more (and the smaller has 100 rows or more): a
+nested-loop, blockwise, piecewise merge or inequality join, or a cross product is
+quadratic and must have a bound. A hash join with a range condition beside its
+equality is marked ``range`` and listed apart: it compares every pair of equal keys,
+so it is linear only when the key has many values (a join on a generation) and
+quadratic when it has few (a join on the source of a line); read each one. ASOF
+joins sort both inputs (n log n) and are listed with their input sizes.
 
 The statements run twice (profiled, then for real): the times are of the profiled run.
 """
@@ -35,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SHOWN_ROWS = 1000  # joins with a smaller largest input are left out of the table
+FLAG_MIN_ROWS = 100  # a join against a handful of rows (a scalar, a setting) is linear
 QUADRATIC = {
     "NESTED_LOOP_JOIN",
     "BLOCKWISE_NL_JOIN",
@@ -53,6 +57,7 @@ class Statement:
     max_rows: int = 0
     joins: list[str] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)
+    ranged: list[str] = field(default_factory=list)  # hash joins with a range condition
     top: str = ""
 
 
@@ -68,7 +73,7 @@ def _rows(node: dict[str, Any]) -> int:
     return int(node.get("operator_cardinality", node.get("intermediate_rows", 0)) or 0)
 
 
-def analyse(profile: dict[str, Any], stmt: Statement, flag_rows: int) -> None:
+def analyse(profile: dict[str, Any], stmt: Statement, flag_pairs: int) -> None:
     """Fill ``stmt`` from DuckDB's JSON profile of one statement."""
     ops: list[dict[str, Any]] = []
     for root in profile.get("operator", []) or profile.get("children", []):
@@ -86,20 +91,31 @@ def analyse(profile: dict[str, Any], stmt: Statement, flag_rows: int) -> None:
         if "JOIN" not in kind and kind != "CROSS_PRODUCT":
             continue
         sizes = [_rows(c) for c in o.get("children", [])]
-        text = f"{kind}({'×'.join(f'{s:,}' for s in sizes)}→{_rows(o):,})"
+        conditions = str((o.get("extra_info") or {}).get("Conditions", ""))
+        ranged = kind != "ASOF_JOIN" and any(op in conditions for op in ("<", ">"))
+        text = f"{kind}({'×'.join(f'{s:,}' for s in sizes)}→{_rows(o):,})" + (
+            " range" if ranged else ""
+        )
         if max(sizes, default=0) >= SHOWN_ROWS:
             stmt.joins.append(text)
-        if kind in QUADRATIC and len(sizes) == 2 and min(sizes) > flag_rows:
+        if ranged and len(sizes) == 2 and sizes[0] * sizes[1] >= flag_pairs:
+            stmt.ranged.append(text)
+        if (
+            kind in QUADRATIC
+            and len(sizes) == 2
+            and min(sizes) >= FLAG_MIN_ROWS
+            and sizes[0] * sizes[1] >= flag_pairs
+        ):
             stmt.flagged.append(text)
 
 
 class ProfilingConnection:
     """A DuckDB connection that profiles each statement before running it."""
 
-    def __init__(self, con: Any, labels: dict[str, str], flag_rows: int, out: list[Statement]):
+    def __init__(self, con: Any, labels: dict[str, str], flag_pairs: int, out: list[Statement]):
         self._con = con
         self._labels = labels
-        self._flag_rows = flag_rows
+        self._flag_pairs = flag_pairs
         self._out = out
         self._profile = Path(tempfile.mkdtemp()) / "profile.json"
 
@@ -133,7 +149,7 @@ class ProfilingConnection:
                 stmt.seconds = time.perf_counter() - t0
                 con.execute("SET enable_profiling = 'no_output'")
             with contextlib.suppress(OSError, ValueError):  # no profile: no plan to show
-                analyse(json.loads(self._profile.read_text()), stmt, self._flag_rows)
+                analyse(json.loads(self._profile.read_text()), stmt, self._flag_pairs)
             self._out.append(stmt)
 
     def sql(self, query: str, params: Any = None, **kw: Any) -> Any:
@@ -176,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("case", type=Path)
     parser.add_argument("--no-report", action="store_true", help="profile the rules only")
     parser.add_argument("--top", type=int, default=40, help="statements shown, slowest first")
-    parser.add_argument("--flag-rows", type=int, default=10_000, help="'large' input rows")
+    parser.add_argument(
+        "--flag-pairs", type=int, default=10_000_000, help="input rows multiplied, to flag"
+    )
     parser.add_argument("--results", type=Path, help="also write the table (markdown) here")
     args = parser.parse_args(argv)
 
@@ -195,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     stmts: list[Statement] = []
     t0 = time.perf_counter()
     with open_case(args.case) as case:
-        case.con = ProfilingConnection(case.con, labels, args.flag_rows, stmts)  # type: ignore[assignment]
+        case.con = ProfilingConnection(case.con, labels, args.flag_pairs, stmts)  # type: ignore[assignment]
         findings = case.findings()
         t_detect = time.perf_counter() - t0
         if not args.no_report:
@@ -205,8 +223,12 @@ def main(argv: list[str] | None = None) -> int:
     flagged = [s for s in stmts if s.flagged]
     summary = (
         f"{len(stmts)} statements, detect {t_detect:.1f} s, all {total:.1f} s (each run twice); "
-        f"{len(flagged)} with a join that is not a hash join between inputs over "
-        f"{args.flag_rows:,} rows"
+        f"{len(flagged)} with a quadratic join (inputs multiplying to "
+        f"{args.flag_pairs:,} or more)"
+    )
+    ranged = [s for s in stmts if s.ranged]
+    summary += f"; {len(ranged)} with a large range hash join, to read: " + (
+        ", ".join(f"{s.origin} {'; '.join(s.ranged)}" for s in ranged) or "none"
     )
     table = markdown(stmts, args.top)
     print(f"{summary}\n\n{table}")
