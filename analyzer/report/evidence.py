@@ -11,8 +11,9 @@ custody stays visible.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import zlib
+import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..ingest.reader import GZIP_MAGIC, ReadState
-
-BOM = b"\xef\xbb\xbf"
+from ..ingest.gunzip import GzipDamage, gunzip
+from ..ingest.reader import BOM, GZIP_MAGIC, ReadState, open_evidence
 
 MAX_QUOTE_CHARS = 2000
 
@@ -199,27 +199,19 @@ def _content(path: Path) -> Iterator[bytes]:
 
 
 def _blocks(path: Path, size: int = 16 * 1024 * 1024) -> Iterator[bytes]:
-    """The decompressed content of ``path`` in blocks (gzip members one after another)."""
-    with path.open("rb") as fh:
+    """The decompressed content of ``path`` in blocks, read as the ingest reads it (no
+    link followed; gzip members one after another, everything before damage)."""
+    with open_evidence(path) as fh:
         gz = fh.read(2) == GZIP_MAGIC
         fh.seek(0)
         if not gz:
             while block := fh.read(size):
                 yield block
             return
-        inflate = zlib.decompressobj(wbits=31)
-        while raw := fh.read(size // 4):
-            while raw:
-                try:
-                    out = inflate.decompress(raw)
-                except zlib.error:
-                    return  # damaged: the lines before it are all there is
-                yield out
-                raw = inflate.unused_data if inflate.eof else b""
-                if inflate.eof:
-                    inflate = zlib.decompressobj(wbits=31)
+        with contextlib.suppress(GzipDamage):
+            yield from gunzip(fh.read, itertools.repeat(max(size // 4, 1)), size)
 
 
 def _sha256(path: Path) -> str:
-    with path.open("rb") as fh:
+    with open_evidence(path) as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
