@@ -34,6 +34,8 @@ FIRST_BLOCK = 4 * 1024 * 1024
 BATCH_ROWS = 32 * 1024
 MIN_BATCH_ROWS = 2048
 GZIP_MAGIC = b"\x1f\x8b"
+# The buffer an appended plain file's known prefix is read and hashed through.
+PREFIX_BLOCK = 16 * 1024 * 1024
 # The first content bytes kept in ``ReadState.head`` (the file's identity).
 HEAD_BYTES = 4096
 # Bytes a blank line may start with (RE2's \s without \n, which never occurs in a line).
@@ -145,6 +147,25 @@ class _HashingReader:
                     break
                 start += got
         return start
+
+    def skip_prefix(self, n: int, sha256: str | None) -> bool:
+        """Read and hash the first ``n`` bytes (an appended file's known prefix) into a
+        reused buffer: the file's hash after them is the prefix's, so each byte is
+        hashed once and never split or copied. Whether it equals ``sha256``."""
+        buf = bytearray(min(n, PREFIX_BLOCK))
+        left = n
+        with memoryview(buf) as view:
+            while left:
+                got = self._fh.readinto(view[: min(left, len(buf))])  # type: ignore[attr-defined]
+                if not got:
+                    return False  # shorter than before: not an append
+                if len(self._state.head) < HEAD_BYTES:
+                    self._state.head += bytes(view[: HEAD_BYTES - len(self._state.head)])
+                self.sha256.update(view[:got])
+                self._state.size += got
+                self._state.content_bytes += got
+                left -= got
+        return self.sha256.hexdigest() == sha256
 
     def readable(self) -> bool:
         return True
@@ -397,6 +418,12 @@ def read_chunks(
         raw_fh.seek(0)
         blocks = (_gunzip_blocks if state.compressed else _plain_blocks)(hashing, chunk_bytes)
         try:
+            at_start = not skip_bytes
+            if skip_bytes and not state.compressed:  # the content is the file: hash it once
+                if not hashing.skip_prefix(skip_bytes, skip_sha256):
+                    state.prefix_matches = False
+                    return
+                skip_bytes = 0
             yield from _split_blocks(
                 blocks,
                 state,
@@ -407,6 +434,7 @@ def read_chunks(
                 views=views,
                 max_line=max_line,
                 continues_line=continues_line,
+                at_start=at_start,
             )
         finally:
             hashing.drain()
@@ -443,17 +471,19 @@ def _split_blocks(
     views: bool = False,
     max_line: int | None = None,
     continues_line: bool = False,
+    at_start: bool = True,
 ) -> Iterator[Chunk]:
     """Split the decompressed blocks into chunks of lines (see ``read_chunks``).
 
     The content is hashed separately only when it differs from the file (gzip); the
-    prefix of an appended file is always hashed, to prove it unchanged.
+    prefix of an appended gzip file is hashed here, to prove it unchanged (a plain
+    file's was read and hashed before: ``_HashingReader.skip_prefix``).
     """
     chash = state._content_hash
     line_no = first_line
     tail = b""
     to_skip = skip_bytes
-    at_start = not skip_bytes  # a byte order mark at the start is not part of line 1
+    at_start = at_start and not skip_bytes  # a byte order mark is not part of line 1
     long_head: bytes | None = None  # the start of an over-long line being read past
     long_len = 0
     try:
