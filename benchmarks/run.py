@@ -11,7 +11,10 @@ step runs in its own subprocess, so its peak resident memory is its own (read wi
 measured inside the subprocess, after the imports, and includes closing the database
 (its checkpoint). Each step runs ``--repeat`` times (polars ``--polars-repeat``
 times, once by default: it takes over a minute); the table shows the median. The
-whole default run takes about 10 minutes on 2 cores; results: ``RESULTS.md``.
+ingest runs of the analyzer and of ``read_json`` alternate, and their ratio is the
+median of the pairs' ratios (wall and CPU): on a loaded machine the two runs of a
+pair see about the same load. The whole default run takes about 20 minutes on 2
+quiet cores (plus the data, generated once: 18 GB); results: ``RESULTS.md``.
 
 Steps (``--steps``, comma-separated; all by default):
 
@@ -27,7 +30,9 @@ Steps (``--steps``, comma-separated; all by default):
   with the derived state the rules share) on that case, about 10.9 million events,
   against DuckDB's one aggregate pass over every event's clock and time (the floor:
   the model must read each event once).
-* ``scaling``: peak memory of the ingest of ``--sizes`` lines (1M, 10M, 30M...).
+* ``scaling``: at each of ``--sizes`` DNS lines (1M, 10M, 30M...) beside the same
+  control plane, time and peak memory of the ingest of the whole directory, of
+  ``detect`` (every rule) and of ``report`` (every rule again, then the whole report).
 
 This is a script, not a test: it takes minutes and writes gigabytes.
 """
@@ -176,6 +181,19 @@ def step_analyzer_reingest(src: str, db: str) -> dict[str, Any]:
     return {"seconds": seconds, "files": len(results), "changed": changed}
 
 
+def step_analyzer_report(src: str, db: str) -> dict[str, Any]:
+    """Every rule, then the whole report (story, gaps, proofs, figures, three formats)."""
+    from analyzer import open_case
+
+    out = Path(db).with_suffix(".report")
+    shutil.rmtree(out, ignore_errors=True)
+    t0 = time.perf_counter()
+    with open_case(db) as case:
+        paths = case.report(out)
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "files": sorted(p.name for p in paths.values())}
+
+
 CHILD_STEPS = {
     "analyzer_ingest": step_analyzer_ingest,
     "duckdb_read_json": step_duckdb_read_json,
@@ -184,6 +202,7 @@ CHILD_STEPS = {
     "analyzer_reingest": step_analyzer_reingest,
     "analyzer_clock_skew": step_analyzer_clock_skew,
     "duckdb_clock_scan": step_duckdb_clock_scan,
+    "analyzer_report": step_analyzer_report,
 }
 
 
@@ -257,6 +276,7 @@ class Row:
     lines: int | None = None
     baseline: Row | None = None
     note: str = ""
+    paired: bool = False  # runs interleaved with the baseline's: ratio = median of pairs
 
     @property
     def seconds(self) -> float:
@@ -272,6 +292,11 @@ class Row:
         rate = f"{self.lines / self.seconds / 1e3:,.0f}k" if self.lines else ""
         ratio = f"{self.seconds / self.baseline.seconds:.2f}x" if self.baseline else ""
         cpu = statistics.median(r["cpu_s"] for r in self.runs)
+        if self.baseline and self.paired:
+            pairs = list(zip(self.runs, self.baseline.runs, strict=True))
+            wall = statistics.median(a["seconds"] / b["seconds"] for a, b in pairs)
+            cpu_ratio = statistics.median(a["cpu_s"] / b["cpu_s"] for a, b in pairs)
+            ratio = f"{wall:.2f}x (CPU {cpu_ratio:.2f}x)"
         return [
             self.step,
             self.what,
@@ -333,8 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lines", type=int, default=10_000_000, help="DNS query lines")
     parser.add_argument("--repeat", type=int, default=3, help="runs per step (median shown)")
     parser.add_argument(
-        "--polars-repeat", type=int, default=1, help="runs of polars (slow on nested JSON)"
+        "--polars-repeat", type=int, default=1, help="runs of polars (slow on nested JSON; 0: none)"
     )
+    parser.add_argument("--kinds", default="plain,gzip", help="ingest of plain and/or gzip")
     parser.add_argument("--sizes", default="1000000,10000000,30000000", help="scaling sizes")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="data and cases")
     parser.add_argument("--steps", default=",".join(STEPS), help=f"any of {','.join(STEPS)}")
@@ -355,46 +381,35 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
 
     if "ingest" in steps:
-        for gz in (False, True):
+        for kind in (k for k in args.kinds.split(",") if k):
+            gz = kind == "gzip"
             data = dataset(work, n, gz, args.seed, control=True)
-            kind = "gzip" if gz else "plain"
             pattern = str(data / "dns" / ("*.jsonl.gz" if gz else "*.jsonl"))
-            raw = measure(
-                "ingest",
-                f"DuckDB read_json, {kind}",
-                "duckdb_read_json",
-                Path(pattern),
-                cases / "raw.duckdb",
-                args.repeat,
-                lines=n,
-                note="floor",
-            )
+            # paired and interleaved (raw, analyzer, raw, ...): on a shared machine the
+            # two runs of a pair see about the same load; the ratio is the pairs' median
+            raw = Row("ingest", f"DuckDB read_json, {kind}", lines=n, note="floor")
+            ours = Row("ingest", f"analyzer, {kind}", lines=n, baseline=raw, paired=True)
+            for _ in range(args.repeat):
+                raw.runs += measure(raw.step, raw.what, "duckdb_read_json", Path(pattern),
+                                    cases / "raw.duckdb", 1).runs  # fmt: skip
+                ours.runs += measure(ours.step, ours.what, "analyzer_ingest", data / "dns",
+                                     cases / "dns.duckdb", 1).runs  # fmt: skip
             rows.append(raw)
-            rows.append(
-                measure(
-                    "ingest",
-                    f"polars scan_ndjson, {kind}",
-                    "polars_scan_ndjson",
-                    Path(pattern),
-                    cases / "unused.duckdb",
-                    args.polars_repeat,
-                    lines=n,
-                    baseline=raw,
-                    note="in memory",
+            if args.polars_repeat:
+                rows.append(
+                    measure(
+                        "ingest",
+                        f"polars scan_ndjson, {kind}",
+                        "polars_scan_ndjson",
+                        Path(pattern),
+                        cases / "unused.duckdb",
+                        args.polars_repeat,
+                        lines=n,
+                        baseline=raw,
+                        note="in memory",
+                    )
                 )
-            )
-            rows.append(
-                measure(
-                    "ingest",
-                    f"analyzer, {kind}",
-                    "analyzer_ingest",
-                    data / "dns",
-                    cases / "dns.duckdb",
-                    args.repeat,
-                    lines=n,
-                    baseline=raw,
-                )
-            )
+            rows.append(ours)
 
     if "logfmt" in steps:
         data = dataset(work, n, False, args.seed, control=True)
@@ -439,19 +454,22 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
 
     if "scaling" in steps:
+        # The same control plane (about 0.9M lines) beside 1M, 10M, 30M... DNS lines: the
+        # whole directory ingested into a new case, every rule, the whole report.
         for size in (int(s) for s in args.sizes.split(",") if s):
-            data = dataset(work, size, False, args.seed, control=size == n)
-            rows.append(
-                measure(
-                    "scaling",
-                    f"analyzer, {size:,} lines plain",
-                    "analyzer_ingest",
-                    data / "dns",
-                    cases / "scaling.duckdb",
-                    1,
-                    lines=size,
-                )
-            )
+            data = dataset(work, size, False, args.seed, control=True)
+            case = cases / f"scaling-{size}.duckdb"
+            label = f"{size / 1e6:g}M DNS lines"
+            ingest = measure("scaling", f"ingest, {label} + control plane", "analyzer_ingest",
+                             data, case, 1)  # fmt: skip
+            ingest.lines = ingest.runs[-1]["lines"]
+            detect = measure("scaling", f"detect, {label}", "analyzer_detect", data, case, 1)
+            detect.note = f"{detect.runs[-1]['findings']} findings"
+            report = measure("scaling", f"report, {label}", "analyzer_report", data, case, 1)
+            report.note = "rules + story + figures, html/md/json"
+            rows.extend([ingest, detect, report])
+            _fresh(case)  # the next size's case takes its place on disk
+            shutil.rmtree(case.with_suffix(".report"), ignore_errors=True)
 
     table = markdown(rows)
     print(f"\n{header}\n\n{table}")
