@@ -183,7 +183,7 @@ candidates AS (
 -- the pause by two ASOF joins. The host's own lines are none (its pause is between two
 -- consecutive lines of its own), so the source's lines inside are the peers'.
 marks AS (
-    SELECT source, ts, sum(count(*)) OVER (PARTITION BY source ORDER BY ts) AS upto
+    SELECT source, ts, (sum(count(*)) OVER (PARTITION BY source ORDER BY ts))::BIGINT AS upto
     FROM ev WHERE host IS NOT NULL AND ts IS NOT NULL GROUP BY source, ts
 ),
 counted AS (
