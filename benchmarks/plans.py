@@ -169,11 +169,10 @@ class ProfilingConnection:
 
 
 def _is_read(sql: str) -> bool:
-    head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
-    while sql.lstrip().startswith("--"):
-        sql = sql.lstrip().split("\n", 1)[1] if "\n" in sql else ""
-        head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
-    return head in {"SELECT", "WITH", "FROM", "(", "SUMMARIZE", "DESCRIBE", "VALUES"}
+    """Whether ``sql`` reads (its result is fetched), not writes; comments skipped."""
+    code = [ln for ln in sql.splitlines() if ln.strip() and not ln.lstrip().startswith("--")]
+    head = code[0].lstrip().upper() if code else ""
+    return head.startswith(("SELECT", "WITH", "FROM", "(", "SUMMARIZE", "DESCRIBE", "VALUES"))
 
 
 def markdown(stmts: list[Statement], top: int) -> str:
