@@ -15,4 +15,9 @@ signal.signal(signal.SIGINT, _interrupted_early)
 
 from .cli import main  # noqa: E402  (after the handler: the imports take a while)
 
-main(prog_name="analyzer")
+try:
+    main(prog_name="analyzer")
+finally:
+    # The command is done and its output written: a Ctrl-C from here on is moot. Ignore
+    # it, or Python, restoring the default action as it exits, would die of SIGINT.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
