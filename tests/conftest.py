@@ -13,6 +13,14 @@ DATA = REPO / "tests" / "data"
 REAL_LOGS = REPO.parent / "shared" / "real-logs"
 
 
+def ingest(logs: Path):
+    """A new in-memory case with ``logs`` ingested, and its results by file."""
+    from analyzer import open_case
+
+    case = open_case()
+    return case, {r.file: r for r in case.ingest(logs)}
+
+
 def utc(*args: int) -> dt.datetime:
     """A UTC datetime, as the case returns its ``ts`` columns."""
     return dt.datetime(*args, tzinfo=dt.UTC)

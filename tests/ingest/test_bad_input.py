@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
-from pathlib import Path
-
-import pytest
 
 from analyzer import open_case
+from tests.conftest import ingest
 
 GOOD = (
     '{"query_timestamp":"2025-10-20T06:48:30Z","query_name":"a.example.com.","query_type":"A",'
@@ -19,18 +17,6 @@ GOOD = (
 
 def dns_lines(n: int) -> bytes:
     return "".join(GOOD.replace("a.example", f"n{i}.example") + "\n" for i in range(n)).encode()
-
-
-@pytest.fixture
-def logs(tmp_path: Path) -> Path:
-    d = tmp_path / "logs"
-    d.mkdir()
-    return d
-
-
-def ingest(logs: Path):
-    case = open_case()
-    return case, {r.file: r for r in case.ingest(logs)}
 
 
 def assert_identity(case, result) -> None:

@@ -31,13 +31,6 @@ def zcat_lines(path: Path) -> list[bytes]:
     return out.split(b"\n")[:-1]
 
 
-@pytest.fixture
-def logs(tmp_path: Path) -> Path:
-    d = tmp_path / "logs"
-    d.mkdir()
-    return d
-
-
 def ingest(logs: Path):
     case = open_case()
     res = case.ingest(logs)

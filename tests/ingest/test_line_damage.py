@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from analyzer import open_case
+from tests.conftest import ingest
 
 ENACTOR = (
     "ts=2025-10-20T06:47:{s:02d}.000Z level=info host=dns-enactor-use1-az1 "
@@ -16,18 +13,6 @@ ENACTOR = (
 
 def enactor_lines(n: int, start: int = 0) -> bytes:
     return "".join(ENACTOR.format(s=i % 60, g=118000 + i) for i in range(start, start + n)).encode()
-
-
-@pytest.fixture
-def logs(tmp_path: Path) -> Path:
-    d = tmp_path / "logs"
-    d.mkdir()
-    return d
-
-
-def ingest(logs: Path):
-    case = open_case()
-    return case, {r.file: r for r in case.ingest(logs)}
 
 
 def loaded_lines(case) -> list[int]:

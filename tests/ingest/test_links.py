@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer import open_case
+from tests.conftest import ingest
 
 ENACTOR = (
     "ts=2025-10-20T06:47:{s:02d}.000Z level=info host=dns-enactor-use1-az1 "
@@ -32,11 +32,6 @@ def logs(tmp_path: Path) -> Path:
     (d / "enactor").mkdir(parents=True)
     (d / "enactor" / "e.log").write_text(enactor_lines(5))
     return d
-
-
-def ingest(logs: Path):
-    case = open_case()
-    return case, {r.file: r for r in case.ingest(logs)}
 
 
 def rows(case) -> int:

@@ -29,13 +29,6 @@ def lines(start: int, n: int) -> str:
 
 
 @pytest.fixture
-def logs(tmp_path: Path) -> Path:
-    d = tmp_path / "logs"
-    d.mkdir()
-    return d
-
-
-@pytest.fixture
 def case(tmp_path: Path):
     with open_case(tmp_path / "case.duckdb") as c:
         yield c

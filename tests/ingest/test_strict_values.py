@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -20,13 +19,6 @@ ENACTOR = (
     "endpoint=a.example.com attempt={attempt} status=ok latency_ms=12\n"
 )
 TS = "2025-10-20T06:47:31.204Z"
-
-
-@pytest.fixture
-def logs(tmp_path: Path) -> Path:
-    d = tmp_path / "logs"
-    d.mkdir()
-    return d
 
 
 def reasons(case) -> dict[int, str]:
