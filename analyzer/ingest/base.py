@@ -22,6 +22,9 @@ _ZONE_RE = r"(?i)(z|[+-]\d\d(:?\d\d)?)$"
 _BAD_OFFSET_RE = r":\d\d(\.\d+)?([+-](1[5-9]|[2-9]\d)(:?\d\d)?|[+-]\d\d:?[6-9]\d)$"
 # Times outside this range are damage (Go's zero time is year 1), not events.
 TS_MIN, TS_MAX = "1970-01-01 00:00:00+00", "2200-01-01 00:00:00+00"
+EPOCH_MAX = 7258118400  # TS_MAX in epoch seconds
+# An offset no zone has at the end of a time that ends with one (``+2500``, ``-07:61``).
+_BAD_TRAILING_OFFSET_RE = r"[+-]((1[5-9]|[2-9]\d):?\d\d|\d\d:?[6-9]\d)$"
 MACROS = (
     f"""CREATE OR REPLACE TEMP MACRO pf_has_zone(s) AS
         CASE WHEN ends_with(s, 'Z') THEN true ELSE regexp_matches(s, '{_ZONE_RE}') END""",
@@ -38,6 +41,17 @@ MACROS = (
     # or 0x10, and JSON's true becomes 1; a generation or count must not be guessed.
     """CREATE OR REPLACE TEMP MACRO pf_int(s) AS
        CASE WHEN try_cast(s AS BIGINT)::VARCHAR = s THEN try_cast(s AS BIGINT) END""",
+    # Epoch seconds (a DOUBLE) as a time in range, else NULL: NaN, infinities and values
+    # past the range would make DuckDB's conversions fail (or wrap), not return NULL.
+    f"""CREATE OR REPLACE TEMP MACRO pf_epoch(x) AS
+        CASE WHEN x::DOUBLE >= 0 AND round(x::DOUBLE * 1000000) < {EPOCH_MAX * 1_000_000}
+             THEN timezone('UTC', make_timestamp(round(x::DOUBLE * 1000000)::BIGINT)) END""",
+    # A time that ends with a numeric offset (strptime's %z) whose offset some zone has.
+    f"""CREATE OR REPLACE TEMP MACRO pf_offset_ok(s) AS
+        NOT regexp_matches(s, '{_BAD_TRAILING_OFFSET_RE}')""",
+    # A port number: an integer written as one, 0-65535.
+    """CREATE OR REPLACE TEMP MACRO pf_port(s) AS
+       CASE WHEN pf_int(s) BETWEEN 0 AND 65535 THEN pf_int(s)::INTEGER END""",
     # Lower case, without the trailing dot: the canonical form of a DNS name, i.e.
     # rtrim(lower(trim(s)), '.'). DuckDB's trim functions are slow, so a name between
     # visible ASCII characters (almost all of them) is only lower-cased, and loses its

@@ -103,7 +103,6 @@ def _cef(key: str) -> str:
 def _stage(ctx: LoadContext) -> None:
     ts = t.prefix_ts_sql(ctx)
     rcodes = "[" + ", ".join(t.sql_str(r) for r in _RCODES) + "]"
-    bind_fmts = "['%d-%b-%Y %H:%M:%S.%f', '%d-%b-%Y %H:%M:%S']"
     ctx.stage(
         f"""
         WITH a AS (
@@ -134,7 +133,8 @@ def _stage(ctx: LoadContext) -> None:
                            WHEN d.qname <> '' THEN 'denied'
                            WHEN z.qname <> '' OR w.qname <> '' THEN 'rpz' END AS kind,
                    {ts} AS prefix_ts,
-                   timezone($tz, try_strptime(nullif(h.btime, ''), {bind_fmts})) AS own_ts,
+                   pf_in_range(timezone($tz, try_strptime(nullif(h.btime, ''),
+                                                         {t.BIND_FORMATS}))) AS own_ts,
                    upper(coalesce(nullif(z.action, ''), CASE WHEN w.qname <> '' THEN 'REWRITE' END))
                        AS rpz_action
             FROM c
@@ -165,7 +165,7 @@ def _stage(ctx: LoadContext) -> None:
             -- PASSTHRU: the policy let the real answer through
             CASE WHEN kind = 'rpz' THEN rpz_action <> 'PASSTHRU' END AS rpz_failed,
             coalesce(nullif(h.client, ''), {_cef("src")}) AS client,
-            try_cast(coalesce(nullif(h.port, ''), {_cef("spt")}) AS INTEGER) AS port,
+            coalesce(nullif(h.port, ''), {_cef("spt")}) AS port_raw, pf_port(port_raw) AS port,
             nullif(q.server, '') AS server,
             CASE WHEN h.proto <> '' THEN h.proto
                  WHEN kind = 'query' THEN
@@ -173,9 +173,13 @@ def _stage(ctx: LoadContext) -> None:
             {_EXTRA} AS extra,
             CASE
                 WHEN kind IS NULL THEN 'not a BIND query, response, failure or RPZ line'
-                WHEN {t.prefix_time_text()} = '' AND own_ts IS NULL THEN '{t.NO_TIME}'
-                WHEN coalesce(own_ts, prefix_ts) IS NULL
-                    THEN 'unparseable timestamp ' || {t.prefix_time_text()} || h.btime
+                WHEN {t.prefix_time_text()} = '' AND h.btime = '' THEN '{t.NO_TIME}'
+                -- BIND's own time, when written, is the time: a broken one is damage
+                WHEN h.btime <> '' AND own_ts IS NULL THEN 'unparseable timestamp ' || h.btime
+                WHEN prefix_ts IS NULL AND own_ts IS NULL
+                    THEN 'unparseable timestamp ' || {t.prefix_time_text()}
+                WHEN port_raw IS NOT NULL AND port IS NULL
+                    THEN 'client port is not a port number: ' || port_raw
             END AS reason
         FROM k
         """,

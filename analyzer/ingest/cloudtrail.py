@@ -92,7 +92,18 @@ WITH p AS (
         list_position(list_transform(r.requestParameters.changeBatch.changes,
                       lambda x: coalesce(upper(x.action), '') NOT IN ('CREATE', 'UPSERT',
                                                                       'DELETE')),
-                      true) AS bad_action
+                      true) AS bad_action,
+        -- the first change whose weight or tTL is not an integer (a cast would round it)
+        list_filter(list_transform(r.requestParameters.changeBatch.changes, lambda x, i:
+            CASE WHEN pf_int(x.resourceRecordSet.weight) IS NULL
+                      AND x.resourceRecordSet.weight IS NOT NULL
+                 THEN 'change ' || (i - 1) || ': weight is not an integer: '
+                      || x.resourceRecordSet.weight
+                 WHEN pf_int(x.resourceRecordSet.tTL) IS NULL
+                      AND x.resourceRecordSet.tTL IS NOT NULL
+                 THEN 'change ' || (i - 1) || ': tTL is not an integer: '
+                      || x.resourceRecordSet.tTL END),
+            lambda m: m IS NOT NULL)[1] AS bad_int
     FROM p
 ), c AS (
     SELECT *,
@@ -110,6 +121,7 @@ WITH p AS (
                 THEN 'change ' || (no_name - 1) || ' has no resourceRecordSet.name'
             WHEN bad_action IS NOT NULL
                 THEN 'change ' || (bad_action - 1) || ' has no known action'
+            WHEN bad_int IS NOT NULL THEN bad_int
         END AS why
     FROM k
 )
@@ -143,8 +155,8 @@ SELECT ts, {_ACTOR} AS actor,
        pf_name(ch.resourceRecordSet.name) AS name,
        upper(ch.resourceRecordSet.type) AS type,
        ch.resourceRecordSet.setIdentifier AS set_identifier,
-       try_cast(ch.resourceRecordSet.weight AS BIGINT) AS weight,
-       try_cast(ch.resourceRecordSet.tTL AS BIGINT) AS ttl,
+       pf_int(ch.resourceRecordSet.weight) AS weight,
+       pf_int(ch.resourceRecordSet.tTL) AS ttl,
        list_transform(ch.resourceRecordSet.resourceRecords, lambda v: v.value) AS "values",
        pf_name(ch.resourceRecordSet.aliasTarget.dNSName) AS alias_target,
        error_code,

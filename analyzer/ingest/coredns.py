@@ -61,6 +61,9 @@ _CLIENT = r"""CASE WHEN NOT contains(r.remote, '[')
               THEN {'ip': r.remote, 'port': NULL}
               ELSE regexp_extract(r.remote, '^\[?(.*?)\]?(?::(\d+))?$', ['ip', 'port']) END"""
 
+# CoreDNS 1.0/1.1's [{when}]: a common log format time, with an offset.
+_WHEN_TS = """CASE WHEN pf_offset_ok(r.when) THEN
+    pf_in_range(try_strptime(nullif(r.when, ''), '%d/%b/%Y:%H:%M:%S %z')) END"""
 
 _EXTRA = t.json_compact(
     {
@@ -99,17 +102,21 @@ def load(ctx: LoadContext) -> tuple[int, int]:
                    {ts} AS prefix_ts, pf_ts(nullif(own.ts, ''), $tz) AS own_ts
             FROM o
         ), c AS (
-            SELECT *, coalesce(own_ts, prefix_ts,
-                               try_strptime(nullif(r.when, ''), '%d/%b/%Y:%H:%M:%S %z')) AS ts,
-                   CASE WHEN own_ts IS NOT NULL THEN prefix_ts END AS collected_at
+            SELECT *, coalesce(own_ts, prefix_ts, {_WHEN_TS}) AS ts,
+                   CASE WHEN own_ts IS NOT NULL THEN prefix_ts END AS collected_at,
+                   {_CLIENT} AS c
             FROM b
         )
-        SELECT line, text, p, r, ts, collected_at,
+        SELECT line, text, p, r, ts, collected_at, c,
             CASE
                 WHEN r.remote = '' THEN 'not a CoreDNS query log line'
                 WHEN {t.prefix_time_text()} = '' AND r.when = '' THEN '{t.NO_TIME}'
+                -- CoreDNS's own time, when written, is the time: a broken one is damage
+                WHEN own.ts <> '' AND own_ts IS NULL THEN 'unparseable timestamp ' || own.ts
                 WHEN ts IS NULL
                     THEN 'unparseable timestamp ' || {t.prefix_time_text()} || r.when
+                WHEN c.port <> '' AND pf_port(c.port) IS NULL
+                    THEN 'remote port is not a port number: ' || c.port
             END AS reason
         FROM c
         """,
@@ -123,12 +130,12 @@ def load(ctx: LoadContext) -> tuple[int, int]:
         SELECT ts, pf_name(r.qname) AS qname, upper(r.qtype) AS qtype,
                upper(r.qclass) AS qclass, upper(r.rcode) AS rcode,
                NULL AS answers, NULL AS answer_types, {failed} AS failed,
-               c.ip AS client, try_cast(c.port AS INTEGER) AS client_port,
+               c.ip AS client, pf_port(nullif(c.port, '')) AS client_port,
                coalesce(nullif(p.pod, ''), nullif(p.host, '')) AS server,
                upper(r.proto) AS transport, 'coredns' AS source_format,
                {_EXTRA} AS extra,
                ? AS file, line, collected_at
-        FROM (SELECT *, {_CLIENT} AS c FROM _staged WHERE reason IS NULL)
+        FROM _staged WHERE reason IS NULL
         """,
         [ctx.file],
     )

@@ -95,9 +95,14 @@ def resolve_year(ctx: LoadContext) -> tuple[int, str | None]:
     return year, limit
 
 
+# BIND's print-time (``20-Oct-2025 06:47:31.204``): local time, no zone.
+BIND_FORMATS = "['%d-%b-%Y %H:%M:%S.%f', '%d-%b-%Y %H:%M:%S']"
+
+
 def prefix_ts_sql(ctx: LoadContext, p: str = "p") -> str:
     """SQL: the UTC time of a prefix struct ``p`` (NULL when it has none or it is invalid).
 
+    Invalid includes out of range (``pf_in_range``: before 1970 or from 2200 on).
     Zone-less times are read in ``--assume-tz``; syslog's year-less ones in the year
     of ``resolve_year``. Uses the parameters ``$tz`` (and nothing else).
     """
@@ -116,9 +121,8 @@ def prefix_ts_sql(ctx: LoadContext, p: str = "p") -> str:
         )
     return f"""CASE
         WHEN {p}.iso <> '' THEN pf_ts(replace({p}.iso, ',', '.'), $tz)
-        WHEN {p}.bind <> '' THEN timezone($tz, try_strptime({p}.bind,
-            ['%d-%b-%Y %H:%M:%S.%f', '%d-%b-%Y %H:%M:%S']))
-        WHEN {p}.bsd <> '' THEN {yearless}
+        WHEN {p}.bind <> '' THEN pf_in_range(timezone($tz, try_strptime({p}.bind, {BIND_FORMATS})))
+        WHEN {p}.bsd <> '' THEN pf_in_range({yearless})
     END"""
 
 

@@ -110,6 +110,8 @@ def _stage(ctx: LoadContext) -> None:
                 WHEN kind IS NULL THEN 'not a dnsmasq query, forward or reply line'
                 WHEN {t.prefix_time_text()} = '' THEN '{t.NO_TIME}'
                 WHEN ts IS NULL THEN 'unparseable timestamp ' || {t.prefix_time_text()}
+                WHEN m.eport <> '' AND pf_port(m.eport) IS NULL
+                    THEN 'client port is not a port number: ' || m.eport
             END AS reason
         FROM e
         """,
@@ -138,7 +140,7 @@ def load(ctx: LoadContext) -> tuple[int, int]:
         SELECT ts, pf_name(m.name) AS qname,
                upper(regexp_extract(m.action, '\\[(\\w+)\\]', 1)) AS qtype, 'IN' AS qclass,
                coalesce(nullif(m.eclient, ''), m.value) AS client,
-               try_cast(nullif(m.eport, '') AS INTEGER) AS client_port,
+               pf_port(nullif(m.eport, '')) AS client_port,
                nullif(p.host, '') AS server, nullif(m.proto, '') AS transport,
                'dnsmasq' AS source_format,
                {t.json_compact({"id": "try_cast(nullif(m.id, '') AS BIGINT)", "pid": "pid",

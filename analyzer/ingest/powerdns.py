@@ -43,7 +43,7 @@ def _stage(ctx: LoadContext) -> None:
         WITH a AS (
             SELECT line, text, {t.prefix_struct()} AS p, {keys} FROM _good
         ), b AS (
-            SELECT *, to_timestamp(try_cast(nullif(ts, '') AS DOUBLE)) AS t,
+            SELECT *, pf_epoch(try_cast(nullif(ts, '') AS DOUBLE)) AS t,
                    regexp_extract(remote, '^\\[?(.*?)\\]?(?::(\\d+))?$', ['ip', 'port']) AS c,
                    coalesce({_RCODES}[rcode], nullif(rcode, '')) AS rc
             FROM a
@@ -56,7 +56,7 @@ def _stage(ctx: LoadContext) -> None:
             rc AS r_rcode, NULL::VARCHAR[] AS r_answers, NULL::VARCHAR[] AS r_types,
             rc = 'NOERROR' AND answers = '0' AS r_blocked,
             {t.json_compact({
-                "answer_count": "try_cast(nullif(answers, '') AS INTEGER)",
+                "answer_count": "pf_int(nullif(answers, ''))",
                 "total_ms": "try_cast(nullif(totms, '') AS DOUBLE)",
                 "network_ms": "try_cast(nullif(netms, '') AS DOUBLE)",
                 "validation_state": "nullif(validationState, '')",
@@ -65,6 +65,10 @@ def _stage(ctx: LoadContext) -> None:
                 WHEN kind IS NULL THEN 'not a PowerDNS Question or Answer line'
                 WHEN ts = '' THEN '{t.NO_TIME}'
                 WHEN t IS NULL THEN 'unparseable timestamp ts=' || ts
+                WHEN c.port <> '' AND pf_port(c.port) IS NULL
+                    THEN 'remote port is not a port number: ' || c.port
+                WHEN answers <> '' AND pf_int(answers) IS NULL
+                    THEN 'answers is not an integer: ' || answers
             END AS reason
         FROM b
         """
@@ -79,7 +83,7 @@ def _insert(ctx: LoadContext, where: str) -> None:
         INSERT INTO dns_queries BY NAME
         SELECT ts, pf_name(qname) AS qname, upper(qtype) AS qtype, 'IN' AS qclass,
                r_rcode AS rcode, CASE WHEN r_blocked THEN true ELSE {failed} END AS failed,
-               nullif(c.ip, '') AS client, try_cast(nullif(c.port, '') AS INTEGER) AS client_port,
+               nullif(c.ip, '') AS client, pf_port(nullif(c.port, '')) AS client_port,
                nullif(p.host, '') AS server, upper(nullif(proto, '')) AS transport,
                'powerdns' AS source_format,
                json_merge_patch(coalesce(r_extra, '{{}}'::JSON), {t.json_compact({

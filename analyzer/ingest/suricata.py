@@ -23,8 +23,8 @@ from .base import LoadContext, Source
 _STRUCT = json.dumps(
     {
         "timestamp": "VARCHAR", "flow_id": "BIGINT", "event_type": "VARCHAR",
-        "src_ip": "VARCHAR", "src_port": "INTEGER", "dest_ip": "VARCHAR",
-        "dest_port": "INTEGER", "proto": "VARCHAR", "in_iface": "VARCHAR",
+        "src_ip": "VARCHAR", "src_port": "VARCHAR", "dest_ip": "VARCHAR",
+        "dest_port": "VARCHAR", "proto": "VARCHAR", "in_iface": "VARCHAR",
         "dns": {
             "version": "INTEGER", "type": "VARCHAR", "id": "BIGINT", "rcode": "VARCHAR",
             "rrname": "VARCHAR", "rrtype": "VARCHAR", "rdata": "VARCHAR", "tx_id": "BIGINT",
@@ -69,6 +69,11 @@ def _stage(ctx: LoadContext) -> None:
                     THEN 'a dns event that is neither a query nor an answer'
                 WHEN e.timestamp IS NULL THEN '{t.NO_TIME}'
                 WHEN ts IS NULL THEN 'unparseable timestamp timestamp=' || e.timestamp
+                -- a port is an integer (the struct reads it as text: a cast would round)
+                WHEN e.src_port IS NOT NULL AND pf_port(e.src_port) IS NULL
+                    THEN 'src_port is not a port number: ' || e.src_port
+                WHEN e.dest_port IS NOT NULL AND pf_port(e.dest_port) IS NULL
+                    THEN 'dest_port is not a port number: ' || e.dest_port
                 WHEN kind = 'query' AND coalesce(d.rrname, '') = '' THEN 'a query without a name'
             END AS reason
         FROM b
@@ -104,7 +109,7 @@ SELECT g.ts, pf_name(g.qname) AS qname, upper(g.qtype) AS qtype, 'IN' AS qclass,
             WHEN g.rcode <> 'NOERROR' OR len(g.types) = 0 THEN true
             WHEN list_contains(g.types, 'A') OR list_contains(g.types, 'AAAA') THEN false
        END AS failed,
-       s.e.dest_ip AS client, s.e.dest_port AS client_port, s.e.src_ip AS server,
+       s.e.dest_ip AS client, pf_port(s.e.dest_port) AS client_port, s.e.src_ip AS server,
        upper(s.e.proto) AS transport, 'suricata' AS source_format,
        json_merge_patch(coalesce({_EXTRA.replace("e.", "s.e.").replace("d.", "s.d.")},
                                  '{{}}'::JSON),
@@ -121,7 +126,7 @@ def load(ctx: LoadContext) -> tuple[int, int]:
         f"""
         INSERT INTO dns_queries BY NAME
         SELECT ts, pf_name(d.rrname) AS qname, upper(d.rrtype) AS qtype, 'IN' AS qclass,
-               e.src_ip AS client, e.src_port AS client_port, e.dest_ip AS server,
+               e.src_ip AS client, pf_port(e.src_port) AS client_port, e.dest_ip AS server,
                upper(e.proto) AS transport, 'suricata' AS source_format, {_EXTRA} AS extra,
                $file AS file, line
         FROM _staged WHERE reason IS NULL AND kind = 'query'

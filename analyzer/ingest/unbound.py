@@ -50,7 +50,8 @@ def _stage(ctx: LoadContext) -> None:
                 regexp_extract(CASE WHEN o.epoch <> '' THEN '[' || o.pid || ':' || o.thread || '] '
                                     || o.msg ELSE p.msg END,
                                {t.sql_str(_MSG)}, [{names}]) AS m,
-                CASE WHEN o.epoch <> '' THEN to_timestamp(o.epoch::DOUBLE) ELSE {ts} END AS ts
+                CASE WHEN o.epoch <> '' THEN pf_epoch(try_cast(o.epoch AS DOUBLE))
+                     ELSE {ts} END AS ts
             FROM a
         )
         SELECT line, text, p, m, ts,
@@ -67,7 +68,7 @@ def _stage(ctx: LoadContext) -> None:
             CASE
                 WHEN kind IS NULL THEN 'not an Unbound query or reply line'
                 WHEN o.epoch = '' AND {t.prefix_time_text()} = '' THEN '{t.NO_TIME}'
-                WHEN ts IS NULL THEN 'unparseable timestamp ' || {t.prefix_time_text()}
+                WHEN ts IS NULL THEN 'unparseable timestamp ' || {t.prefix_time_text()} || o.epoch
             END AS reason
         FROM b
         """,

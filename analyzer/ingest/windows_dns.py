@@ -44,7 +44,8 @@ def _stage(ctx: LoadContext) -> None:
         WITH a AS (
             SELECT line, text, regexp_extract(text, {t.sql_str(_LINE)}, [{names}]) AS m FROM _good
         ), b AS (
-            SELECT *, timezone($tz, try_strptime(m.date || ' ' || m.time, {_FMTS})) AS ts,
+            SELECT *,
+                   pf_in_range(timezone($tz, try_strptime(m.date || ' ' || m.time, {_FMTS}))) AS ts,
                    (m.dir = 'Rcv') = (m.r = ' ') AS inbound
             FROM a
         )

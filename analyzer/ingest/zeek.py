@@ -80,12 +80,14 @@ def sniff(line: str) -> bool:
 
 
 def _ts_sql(s: str) -> str:
-    """Zeek times: epoch seconds (TSV, JSON), epoch milliseconds (JSON::TS_MILLIS), or ISO."""
+    """Zeek times: epoch seconds (TSV, JSON), epoch milliseconds (JSON::TS_MILLIS), or ISO.
+
+    NULL when out of range (``pf_epoch``, ``pf_ts``): the line is quarantined.
+    """
+    x = f"try_cast({s} AS DOUBLE)"
     return f"""CASE
         WHEN regexp_full_match({s}, '\\d+(\\.\\d+)?')
-            THEN timezone('UTC', make_timestamp(try_cast(round(
-                CASE WHEN {s}::DOUBLE > 1e11 THEN {s}::DOUBLE * 1000
-                     ELSE {s}::DOUBLE * 1000000 END) AS BIGINT)))
+            THEN CASE WHEN {x} > 1e11 THEN pf_epoch({x} / 1000) ELSE pf_epoch({x}) END
         ELSE pf_ts({s}, $tz) END"""
 
 
@@ -231,21 +233,25 @@ _INTS = {"count", "int", "port"}
 _FLOATS = {"double", "interval", "time"}
 
 
+def _number(x: str, ztype: str) -> str:
+    """SQL: a count/int/port strictly (``pf_int``: 1.5 is no count, not 2), else a double."""
+    return f"pf_int({x})" if ztype in _INTS else f"try_cast({x} AS DOUBLE)"
+
+
 def _json_value(x: str, ztype: str, s: dict[str, Any]) -> str:
     """SQL: the JSON value of a TSV field ``x`` of Zeek type ``ztype`` (null when unset)."""
     inner = re.fullmatch(r"(?:vector|set)\[(\w+)\]", ztype)
     if inner:
         elem = inner.group(1)
-        cast = "BIGINT" if elem in _INTS else "DOUBLE" if elem in _FLOATS else None
         items = f"string_split({x}, {t.sql_str(s['set_sep'])})"
-        if cast:
-            items = f"list_transform({items}, lambda y: try_cast(y AS {cast}))"
+        if elem in _INTS or elem in _FLOATS:
+            items = f"list_transform({items}, lambda y: {_number('y', elem)})"
         typed, empty = f"to_json({items})", "'[]'::JSON"
     else:
         if ztype == "bool":
             typed = f"to_json({x} = 'T')"
         elif ztype in _INTS or ztype in _FLOATS:
-            typed = f"to_json(try_cast({x} AS {'BIGINT' if ztype in _INTS else 'DOUBLE'}))"
+            typed = f"to_json({_number(x, ztype)})"
         else:
             typed = f"to_json({x})"
         empty = "'\"\"'::JSON"
@@ -379,6 +385,8 @@ def _stage(ctx: LoadContext) -> None:
                 WHEN header THEN NULL
                 WHEN ts_raw IS NULL THEN '{t.NO_TIME}'
                 WHEN {_ts_sql("ts_raw")} IS NULL THEN 'unparseable timestamp ts=' || ts_raw
+                WHEN client_port IS NOT NULL AND pf_port(client_port) IS NULL
+                    THEN 'id.orig_p is not a port number: ' || client_port
                 WHEN coalesce(pf_name(qname_raw), '') = ''
                     THEN 'no query name (a DNS message without a question)'
             END AS reason
@@ -416,7 +424,7 @@ def load(ctx: LoadContext) -> tuple[int, int]:
                coalesce({_CLASSES}[qclass], qclass) AS qclass, upper(rcode) AS rcode,
                list_transform(answers, lambda a: pf_answer(a)) AS answers,
                {failed} AS failed, client,
-               try_cast(client_port AS INTEGER) AS client_port, server,
+               pf_port(client_port) AS client_port, server,
                upper(transport) AS transport, 'zeek' AS source_format,
                extra, ? AS file, line
         FROM _staged WHERE reason IS NULL AND NOT header

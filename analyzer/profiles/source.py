@@ -105,8 +105,8 @@ def to_source(profile: Profile) -> Source:
             f"""INSERT INTO plans BY NAME
                 SELECT c_generation AS generation, pf_name({item("name")}) AS endpoint,
                        c_ts AS created_at, c_host AS host,
-                       try_cast({item("lbs")} AS INTEGER) AS lbs, {item("ips")} AS ips,
-                       try_cast({item("weight")} AS BIGINT) AS weight, $file AS file, line
+                       try_cast(pf_int({item("lbs")}) AS INTEGER) AS lbs, {item("ips")} AS ips,
+                       pf_int({item("weight")}) AS weight, $file AS file, line
                 FROM (SELECT *, unnest(c_endpoints) AS e FROM _staged
                       WHERE reason IS NULL AND c_event = 'plan_created')""",
             {"file": ctx.file},

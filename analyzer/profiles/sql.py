@@ -154,21 +154,23 @@ class _Builder:
     def time(self) -> tuple[str, str]:
         """The typed time of ``r_ts``, and whether it was read in an assumed zone."""
         fmt = self.profile.time_format
+        # Every branch is NULL for a time out of range (1970-2200) or with an offset no
+        # zone has, as ``pf_ts`` is for the native sources.
         if fmt in ("epoch_s", "epoch_ms"):
-            scale, bound = (1e6, 1e11) if fmt == "epoch_s" else (1e3, 1e14)
             x = "try_cast(r_ts AS DOUBLE)"
-            return (
-                f"CASE WHEN abs({x}) < {bound} "
-                f"THEN timezone('UTC', make_timestamp(round({x} * {scale})::BIGINT)) END",
-                "false",
-            )
+            return (f"pf_epoch({x})" if fmt == "epoch_s" else f"pf_epoch({x} / 1000)"), "false"
         if fmt == "rfc3339":
             zoneless = "false" if self.profile.tz else "NOT coalesce(pf_has_zone(r_ts), true)"
             return "pf_ts(r_ts, $tz)", zoneless
         f = self.param(fmt)
+        if fmt.endswith("%z"):
+            return (
+                f"CASE WHEN pf_offset_ok(r_ts) THEN pf_in_range(try_strptime(r_ts, {f})) END",
+                "false",
+            )
         if "%z" in fmt or "%Z" in fmt:
-            return f"try_strptime(r_ts, {f})", "false"
-        return f"timezone($tz, try_strptime(r_ts, {f}))", "false"
+            return f"pf_in_range(try_strptime(r_ts, {f}))", "false"
+        return f"pf_in_range(timezone($tz, try_strptime(r_ts, {f})))", "false"
 
     def typed(self, key: str, typ: str) -> str:
         if typ == "TS":
@@ -177,6 +179,8 @@ class _Builder:
             return f"try(from_json(r_endpoints, {self.param(self.plan_struct())}))"
         if typ == "VARCHAR":
             return f"pf_name(r_{key})" if key == "endpoint" else f"r_{key}"
+        if typ in ("BIGINT", "INTEGER"):  # strictly: 118234.6 is no generation
+            return f"try_cast(pf_int(r_{key}) AS {typ})"
         return f"try_cast(r_{key} AS {typ})"
 
     def plan_struct(self) -> str:
@@ -248,7 +252,8 @@ class _Builder:
                 item = self.plan_item(key)
                 out.append(
                     f"WHEN len(list_filter(c_endpoints, lambda e: {item} IS NOT NULL "
-                    f"AND try_cast({item} AS {PLAN_ITEM[key]}) IS NULL)) > 0 THEN {pid} || {bad}"
+                    f"AND try_cast(pf_int({item}) AS {PLAN_ITEM[key]}) IS NULL)) > 0 "
+                    f"THEN {pid} || {bad}"
                 )
         return out
 
