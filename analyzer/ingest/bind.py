@@ -87,11 +87,6 @@ def sniff(line: str) -> bool:
     return bool(_SNIFF.search(line))
 
 
-def _extract(expr: str, pattern: str, fields: list[str]) -> str:
-    names = ", ".join(t.sql_str(f) for f in fields)
-    return f"regexp_extract({expr}, {t.sql_str(pattern)}, [{names}])"
-
-
 _CEF_MSG = 'coalesce(regexp_extract(cef, \'msg="([^"]*)"\', 1), h.rest)'
 
 
@@ -108,23 +103,23 @@ def _stage(ctx: LoadContext) -> None:
         WITH a AS (
             SELECT line, text, {t.prefix_struct()} AS p FROM _good
         ), b AS (
-            SELECT *, {_extract("p.msg", _HEAD, _HEAD_FIELDS)} AS h,
+            SELECT *, {t.extract("p.msg", _HEAD, _HEAD_FIELDS)} AS h,
                    nullif(regexp_extract(p.msg, {t.sql_str(_CEF)}, 1), '') AS cef
             FROM a
         ), c AS (
             SELECT *,
                 CASE WHEN starts_with(h.rest, 'query: ') AND contains(h.rest, ' response: ')
-                     THEN {_extract("h.rest", _RESPONSE, _RESPONSE_FIELDS)} END AS r,
+                     THEN {t.extract("h.rest", _RESPONSE, _RESPONSE_FIELDS)} END AS r,
                 CASE WHEN starts_with(h.rest, 'query: ')
-                     THEN {_extract("h.rest", _QUERY, _QUERY_FIELDS)} END AS q,
+                     THEN {t.extract("h.rest", _QUERY, _QUERY_FIELDS)} END AS q,
                 CASE WHEN starts_with(h.rest, 'query failed (')
-                     THEN {_extract("h.rest", _FAILED, _FAILED_FIELDS)} END AS f,
+                     THEN {t.extract("h.rest", _FAILED, _FAILED_FIELDS)} END AS f,
                 CASE WHEN regexp_matches(h.rest, ' denied$')
-                     THEN {_extract("h.rest", _DENIED, _DENIED_FIELDS)} END AS d,
+                     THEN {t.extract("h.rest", _DENIED, _DENIED_FIELDS)} END AS d,
                 CASE WHEN starts_with(h.rest, 'rpz ') OR cef IS NOT NULL
-                     THEN {_extract(_CEF_MSG, _RPZ, _RPZ_FIELDS)} END AS z,
+                     THEN {t.extract(_CEF_MSG, _RPZ, _RPZ_FIELDS)} END AS z,
                 CASE WHEN starts_with(h.rest, 'rewriting query name ')
-                     THEN {_extract("h.rest", _REWRITE, ["qname", "target", "qtype"])} END AS w
+                     THEN {t.extract("h.rest", _REWRITE, ["qname", "target", "qtype"])} END AS w
             FROM b
         ), k AS (
             SELECT *, CASE WHEN r.qname <> '' THEN 'response'

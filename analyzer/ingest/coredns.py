@@ -87,7 +87,6 @@ def sniff(line: str) -> bool:
 
 
 def load(ctx: LoadContext) -> tuple[int, int]:
-    names = ", ".join(t.sql_str(f) for f in _FIELDS)
     ts = t.prefix_ts_sql(ctx)
     ctx.stage(
         f"""
@@ -97,8 +96,9 @@ def load(ctx: LoadContext) -> tuple[int, int]:
             SELECT *, regexp_extract(p.msg, {t.sql_str(_OWN_TIME)}, ['ts', 'msg']) AS own
             FROM a
         ), b AS (
-            SELECT *, regexp_extract(CASE WHEN own.ts <> '' THEN own.msg ELSE p.msg END,
-                                     {t.sql_str(_MSG)}, [{names}]) AS r,
+            SELECT *, {
+            t.extract("CASE WHEN own.ts <> '' THEN own.msg ELSE p.msg END", _MSG, _FIELDS)
+        } AS r,
                    {ts} AS prefix_ts, pf_ts(nullif(own.ts, ''), $tz) AS own_ts
             FROM o
         ), c AS (

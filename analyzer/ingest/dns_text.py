@@ -53,13 +53,18 @@ PREFIX_FIELDS = ["pod", "iso", "bsd", "bind", "stream", "host", "prog", "pid", "
                  "msg"]  # fmt: skip
 
 
+def extract(expr: str, pattern: str, fields: list[str]) -> str:
+    """SQL: the groups of ``pattern`` in ``expr`` as a struct of ``fields`` ('' when absent)."""
+    names = ", ".join(sql_str(f) for f in fields)
+    return f"regexp_extract({expr}, {sql_str(pattern)}, [{names}])"
+
+
 def prefix_struct(text: str = "text") -> str:
     """SQL: the prefix of ``text`` split into a struct of PREFIX_FIELDS ('' when absent).
 
     The syslog program and pid are ``program_sql(p)`` and ``pid_sql(p)`` (two groups each).
     """
-    names = ", ".join(sql_str(n) for n in PREFIX_FIELDS)
-    return f"regexp_extract({text}, {sql_str(PREFIX_RE)}, [{names}])"
+    return extract(text, PREFIX_RE, PREFIX_FIELDS)
 
 
 def program_sql(p: str = "p") -> str:

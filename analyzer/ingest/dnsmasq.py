@@ -48,14 +48,13 @@ def _stage(ctx: LoadContext) -> None:
         "CREATE TEMP TABLE IF NOT EXISTS _dnsmasq_chain "
         "(file VARCHAR, grp VARCHAR, pair_key VARCHAR, cname BOOLEAN, PRIMARY KEY (file, grp))"
     )
-    names = ", ".join(t.sql_str(f) for f in _FIELDS)
     ts = t.prefix_ts_sql(ctx)
     ctx.stage(
         f"""
         WITH a AS (
             SELECT line, text, {t.prefix_struct()} AS p FROM _good
         ), b AS (
-            SELECT *, regexp_extract(p.msg, {t.sql_str(_MSG)}, [{names}]) AS m, {ts} AS ts,
+            SELECT *, {t.extract("p.msg", _MSG, _FIELDS)} AS m, {ts} AS ts,
                    {t.program_sql()} AS program, {t.pid_sql()} AS pid
             FROM a
         ), c AS (

@@ -15,8 +15,6 @@ its query. The replies nothing matched are the source's to load or quarantine.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from . import dns_text as t
 from .base import LoadContext
 
@@ -124,15 +122,24 @@ def note_merged(ctx: LoadContext, merged: int, what: str) -> None:
     )
 
 
-def load_rows(ctx: LoadContext, insert: Callable[[str], None], what: str) -> tuple[int, int]:
+def load_rows(ctx: LoadContext, columns: str, extra: dict[str, str], what: str) -> tuple[int, int]:
     """The load of a format whose replies name their query and log no answers.
 
-    ``insert(where)`` inserts the staged lines that match ``where`` as rows: the
-    queries, then the replies no query took (rows of their own); ``failed`` follows
-    the rcode alone.
+    A row is ``columns`` (SQL over ``_staged``: every column but ``extra``, ``file`` and
+    ``line``), its ``extra`` the staged ``r_extra`` with the pairs of ``extra`` (SQL
+    values, nulls left out). The queries are inserted, their replies merged (``failed``
+    from the rcode alone), then the replies no query took become rows of their own.
+    ``what`` names the reply lines in the file's note.
     """
-    insert("reason IS NULL AND kind = 'query'")
+    insert = f"""
+        INSERT INTO dns_queries BY NAME
+        SELECT {columns},
+               json_merge_patch(coalesce(r_extra, '{{}}'::JSON), {t.json_compact(extra)}) AS extra,
+               $file AS file, line
+        FROM _staged WHERE """
+    params = {"file": ctx.file}
+    ctx.con.execute(insert + "reason IS NULL AND kind = 'query'", params)
     merged = merge_replies(ctx, t.RCODE_FAILED_SQL)
-    insert(unmatched())
+    ctx.con.execute(insert + unmatched(), params)
     note_merged(ctx, merged, what)
     return t.finish(ctx)

@@ -76,30 +76,21 @@ def _stage(ctx: LoadContext) -> None:
 
 
 # r_blocked above marks NODATA (NOERROR with no answer record): it failed, as blocked does.
-def _insert(ctx: LoadContext, where: str) -> None:
-    failed = t.RCODE_FAILED_SQL.format(rcode="r_rcode")
-    ctx.con.execute(
-        f"""
-        INSERT INTO dns_queries BY NAME
-        SELECT ts, pf_name(qname) AS qname, upper(qtype) AS qtype, 'IN' AS qclass,
-               r_rcode AS rcode, CASE WHEN r_blocked THEN true ELSE {failed} END AS failed,
-               nullif(c.ip, '') AS client, pf_port(nullif(c.port, '')) AS client_port,
-               nullif(p.host, '') AS server, upper(nullif(proto, '')) AS transport,
-               'powerdns' AS source_format,
-               json_merge_patch(coalesce(r_extra, '{{}}'::JSON), {t.json_compact({
-                   "subsystem": "nullif(subsystem, '')", "tid": "nullif(tid, '')",
-                   "mtid": "nullif(mtid, '')", "program": t.program_sql(),
-               })}) AS extra,
-               $file AS file, line
-        FROM _staged WHERE {where}
-        """,
-        {"file": ctx.file},
-    )  # fmt: skip
+_COLUMNS = f"""ts, pf_name(qname) AS qname, upper(qtype) AS qtype, 'IN' AS qclass,
+    r_rcode AS rcode,
+    CASE WHEN r_blocked THEN true ELSE {t.RCODE_FAILED_SQL.format(rcode="r_rcode")} END AS failed,
+    nullif(c.ip, '') AS client, pf_port(nullif(c.port, '')) AS client_port,
+    nullif(p.host, '') AS server, upper(nullif(proto, '')) AS transport,
+    'powerdns' AS source_format"""
+_EXTRA = {
+    "subsystem": "nullif(subsystem, '')", "tid": "nullif(tid, '')",
+    "mtid": "nullif(mtid, '')", "program": t.program_sql(),
+}  # fmt: skip
 
 
 def load(ctx: LoadContext) -> tuple[int, int]:
     _stage(ctx)
-    return pair.load_rows(ctx, lambda where: _insert(ctx, where), "Answer lines")
+    return pair.load_rows(ctx, _COLUMNS, _EXTRA, "Answer lines")
 
 
 SOURCE = Source("powerdns", ("dns_queries",), sniff, load, "PowerDNS Recursor structured logs")

@@ -52,11 +52,10 @@ def sniff(line: str) -> bool:
 
 
 def load(ctx: LoadContext) -> tuple[int, int]:
-    names = ", ".join(t.sql_str(f) for f in _FIELDS)
     ctx.stage(
         f"""
         WITH a AS (
-            SELECT line, text, regexp_extract(trim(text), {t.sql_str(_LINE)}, [{names}]) AS r
+            SELECT line, text, {t.extract("trim(text)", _LINE, _FIELDS)} AS r
             FROM _good
         )
         SELECT line, text, r, pf_ts(r.ts, $tz) AS ts,

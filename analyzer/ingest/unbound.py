@@ -36,8 +36,13 @@ def sniff(line: str) -> bool:
     return bool(_SNIFF.search(line))
 
 
+# The message as syslog has it: Unbound's own log file (``[EPOCH] unbound[pid:thread]``)
+# gets the ``[pid:thread]`` that syslog puts before the message.
+_UNBOUND_MSG = """CASE WHEN o.epoch <> '' THEN '[' || o.pid || ':' || o.thread || '] ' || o.msg
+                  ELSE p.msg END"""
+
+
 def _stage(ctx: LoadContext) -> None:
-    names = ", ".join(t.sql_str(f) for f in _FIELDS)
     ts = t.prefix_ts_sql(ctx)
     ctx.stage(
         f"""
@@ -47,9 +52,7 @@ def _stage(ctx: LoadContext) -> None:
             FROM _good
         ), b AS (
             SELECT *,
-                regexp_extract(CASE WHEN o.epoch <> '' THEN '[' || o.pid || ':' || o.thread || '] '
-                                    || o.msg ELSE p.msg END,
-                               {t.sql_str(_MSG)}, [{names}]) AS m,
+                {t.extract(_UNBOUND_MSG, _MSG, _FIELDS)} AS m,
                 CASE WHEN o.epoch <> '' THEN pf_epoch(try_cast(o.epoch AS DOUBLE))
                      ELSE {ts} END AS ts
             FROM a
@@ -76,29 +79,20 @@ def _stage(ctx: LoadContext) -> None:
     )  # fmt: skip
 
 
-def _insert(ctx: LoadContext, where: str) -> None:
-    failed = t.RCODE_FAILED_SQL.format(rcode="nullif(m.rcode, '')")
-    ctx.con.execute(
-        f"""
-        INSERT INTO dns_queries BY NAME
-        SELECT ts, pf_name(m.qname) AS qname, m.qtype AS qtype, m.qclass AS qclass,
-               nullif(m.rcode, '') AS rcode, {failed} AS failed, m.client AS client,
-               nullif(p.host, '') AS server, 'unbound' AS source_format,
-               json_merge_patch(coalesce(r_extra, '{{}}'::JSON), {t.json_compact({
-                   "pid": "try_cast(nullif(m.pid, '') AS INTEGER)",
-                   "thread": "try_cast(nullif(m.thread, '') AS INTEGER)",
-               })}) AS extra,
-               $file AS file, line
-        FROM _staged WHERE {where}
-        """,
-        {"file": ctx.file},
-    )  # fmt: skip
+_COLUMNS = f"""ts, pf_name(m.qname) AS qname, m.qtype AS qtype, m.qclass AS qclass,
+    nullif(m.rcode, '') AS rcode,
+    {t.RCODE_FAILED_SQL.format(rcode="nullif(m.rcode, '')")} AS failed,
+    m.client AS client, nullif(p.host, '') AS server, 'unbound' AS source_format"""
+_EXTRA = {
+    "pid": "try_cast(nullif(m.pid, '') AS INTEGER)",
+    "thread": "try_cast(nullif(m.thread, '') AS INTEGER)",
+}
 
 
 def load(ctx: LoadContext) -> tuple[int, int]:
     _stage(ctx)
     t.count_prefix_times(ctx)
-    return pair.load_rows(ctx, lambda where: _insert(ctx, where), "reply lines")
+    return pair.load_rows(ctx, _COLUMNS, _EXTRA, "reply lines")
 
 
 SOURCE = Source("unbound", ("dns_queries",), sniff, load, "Unbound log-queries / log-replies")

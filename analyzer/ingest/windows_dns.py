@@ -38,11 +38,10 @@ def sniff(line: str) -> bool:
 
 
 def _stage(ctx: LoadContext) -> None:
-    names = ", ".join(t.sql_str(f) for f in _FIELDS)
     ctx.stage(
         f"""
         WITH a AS (
-            SELECT line, text, regexp_extract(text, {t.sql_str(_LINE)}, [{names}]) AS m FROM _good
+            SELECT line, text, {t.extract("text", _LINE, _FIELDS)} AS m FROM _good
         ), b AS (
             SELECT *,
                    pf_in_range(timezone($tz, try_strptime(m.date || ' ' || m.time, {_FMTS}))) AS ts,
@@ -68,33 +67,22 @@ def _stage(ctx: LoadContext) -> None:
     )  # fmt: skip
 
 
-def _insert(ctx: LoadContext, where: str) -> None:
-    failed = t.RCODE_FAILED_SQL.format(rcode="r_rcode")
-    ctx.con.execute(
-        f"""
-        INSERT INTO dns_queries BY NAME
-        SELECT ts, pf_name(qname) AS qname, m.qtype AS qtype, 'IN' AS qclass,
-               r_rcode AS rcode, {failed} AS failed,
-               CASE WHEN inbound THEN m.remote END AS client,
-               CASE WHEN NOT inbound THEN m.remote END AS server,
-               m.proto AS transport, 'windows_dns' AS source_format,
-               json_merge_patch(coalesce(r_extra, '{{}}'::JSON), {t.json_compact({
-                   "xid": "m.xid", "thread": "m.thread", "opcode": "m.opcode",
-                   "flags": "nullif(m.flags, '')", "query_flags": "CASE WHEN m.r = ' ' "
-                   "THEN m.hexflags END",
-                   "direction": "CASE WHEN NOT inbound THEN 'outbound' END",
-               })}) AS extra,
-               $file AS file, line
-        FROM _staged WHERE {where}
-        """,
-        {"file": ctx.file},
-    )  # fmt: skip
+_COLUMNS = f"""ts, pf_name(qname) AS qname, m.qtype AS qtype, 'IN' AS qclass,
+    r_rcode AS rcode, {t.RCODE_FAILED_SQL.format(rcode="r_rcode")} AS failed,
+    CASE WHEN inbound THEN m.remote END AS client,
+    CASE WHEN NOT inbound THEN m.remote END AS server,
+    m.proto AS transport, 'windows_dns' AS source_format"""
+_EXTRA = {
+    "xid": "m.xid", "thread": "m.thread", "opcode": "m.opcode",
+    "flags": "nullif(m.flags, '')", "query_flags": "CASE WHEN m.r = ' ' THEN m.hexflags END",
+    "direction": "CASE WHEN NOT inbound THEN 'outbound' END",
+}  # fmt: skip
 
 
 def load(ctx: LoadContext) -> tuple[int, int]:
     _stage(ctx)
     ctx.zoneless += ctx.count("SELECT count(*) FROM _staged WHERE reason IS NULL")
-    return pair.load_rows(ctx, lambda where: _insert(ctx, where), "response lines")
+    return pair.load_rows(ctx, _COLUMNS, _EXTRA, "response lines")
 
 
 SOURCE = Source("windows_dns", ("dns_queries",), sniff, load, "Windows DNS Server debug log")
