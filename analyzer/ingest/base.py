@@ -45,7 +45,7 @@ MACROS = (
     # past the range would make DuckDB's conversions fail (or wrap), not return NULL.
     f"""CREATE OR REPLACE TEMP MACRO pf_epoch(x) AS
         CASE WHEN x::DOUBLE >= 0 AND round(x::DOUBLE * 1000000) < {EPOCH_MAX * 1_000_000}
-             THEN timezone('UTC', make_timestamp(round(x::DOUBLE * 1000000)::BIGINT)) END""",
+             THEN make_timestamptz(round(x::DOUBLE * 1000000)::BIGINT) END""",
     # A time that ends with a numeric offset (strptime's %z) whose offset some zone has.
     f"""CREATE OR REPLACE TEMP MACRO pf_offset_ok(s) AS
         NOT regexp_matches(s, '{_BAD_TRAILING_OFFSET_RE}')""",

@@ -61,6 +61,8 @@ _CLIENT = r"""CASE WHEN NOT contains(r.remote, '[')
               THEN {'ip': r.remote, 'port': NULL}
               ELSE regexp_extract(r.remote, '^\[?(.*?)\]?(?::(\d+))?$', ['ip', 'port']) END"""
 
+# The query fields of the message (after CoreDNS's own time, when it wrote one).
+_QUERY = t.extract("CASE WHEN own.ts <> '' THEN own.msg ELSE p.msg END", _MSG, _FIELDS)
 # CoreDNS 1.0/1.1's [{when}]: a common log format time, with an offset.
 _WHEN_TS = """CASE WHEN pf_offset_ok(r.when) THEN
     pf_in_range(try_strptime(nullif(r.when, ''), '%d/%b/%Y:%H:%M:%S %z')) END"""
@@ -96,9 +98,7 @@ def load(ctx: LoadContext) -> tuple[int, int]:
             SELECT *, regexp_extract(p.msg, {t.sql_str(_OWN_TIME)}, ['ts', 'msg']) AS own
             FROM a
         ), b AS (
-            SELECT *, {
-            t.extract("CASE WHEN own.ts <> '' THEN own.msg ELSE p.msg END", _MSG, _FIELDS)
-        } AS r,
+            SELECT *, {_QUERY} AS r,
                    {ts} AS prefix_ts, pf_ts(nullif(own.ts, ''), $tz) AS own_ts
             FROM o
         ), c AS (
