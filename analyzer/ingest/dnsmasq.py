@@ -63,7 +63,8 @@ def _stage(ctx: LoadContext) -> None:
                      WHEN m.action = 'forwarded' AND m.verb = 'to' THEN 'reply'
                      WHEN m.verb = 'is' AND m.action <> '' THEN 'reply' END AS kind,
                 m.verb = 'is' AND m.value = '<CNAME>' AS cname,
-                pid::VARCHAR || '|' || m.id || '|' AS grp
+                -- (a damaged line may have no pid)
+                coalesce(pid::VARCHAR, '') || '|' || m.id || '|' AS grp
             FROM b
         ), d AS (
             -- a CNAME's target lines follow the line that named the CNAME (in this chunk,

@@ -112,6 +112,18 @@ def test_a_reply_in_a_later_minute_is_not_paired(tmp_path: Path) -> None:
         ]
 
 
+def test_a_dnsmasq_reply_whose_program_is_damaged_is_one_line_of_damage(tmp_path: Path) -> None:
+    """Found by the fuzz test: a reply line without a pid once failed the whole file."""
+    lines = [
+        "Oct 20 06:48:30 \x01nsmasq[898]: reply a.example.com is 192.0.2.1",
+        "Oct 20 06:48:30 dnsmasq[898]: query[A] a.example.com from 192.168.1.240",
+    ]
+    with _load(tmp_path, "dnsmasq.log", lines) as case:
+        f = case.sql("SELECT lines, loaded, quarantined FROM files").rows()
+        assert f == [(2, 1, 1)]
+        assert case.sql("SELECT line FROM quarantine").rows() == [(1,)]
+
+
 def test_collector_json_keeps_the_collector_time(tmp_path: Path) -> None:
     inner = [
         "2025-10-20T06:00:00+00:00 ns1 unbound: [9:0] info: 10.0.0.9 a.example.com. A IN",
