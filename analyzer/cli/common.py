@@ -206,7 +206,7 @@ def tz_options(func: F) -> F:
     )(func)
     func = click.option(
         "--assume-year",
-        type=click.IntRange(1970, 9999),
+        type=click.IntRange(1970, 2199),  # the range every loaded time must lie in
         default=None,
         metavar="YEAR",
         help="Year of timestamps written without one (syslog); default: the year each file "

@@ -223,6 +223,17 @@ def test_cli_assume_year(tmp_path):
     assert first == utc(2024, 10, 20, 6, 48, 30)
 
 
+def test_cli_assume_year_outside_the_loadable_range(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    shutil.copy(OWN / "syslog", logs / "syslog")
+    res = CliRunner().invoke(
+        main, ["ingest", str(logs), "--db", str(tmp_path / "c.duckdb"), "--assume-year", "2200"]
+    )
+    assert res.exit_code == 2
+    assert "2200 is not in the range 1970<=x<=2199" in res.output
+
+
 def test_gzip_and_small_chunks_load_like_plain(tmp_path):
     plain, packed = tmp_path / "plain", tmp_path / "packed"
     plain.mkdir()
