@@ -181,8 +181,8 @@ class Case:
             raise InputError("the case is open read-only")
         _check_zone(self.con, assume_tz)
         kwargs: dict[str, Any] = {"assume_tz": assume_tz, "assume_year": assume_year}
-        if chunk_bytes:
-            kwargs["chunk_bytes"] = chunk_bytes
+        if chunk_bytes:  # blocks of that size, line by line (never DuckDB's own reader)
+            kwargs.update(chunk_bytes=chunk_bytes, direct=False)
         sources = [to_source(p) for p in load_profiles(*profiles)]
         results = Ingestor(self.con, progress=progress, profiles=sources, **kwargs).ingest(root)
         self._ordering_stale = True

@@ -200,6 +200,20 @@ def insert_parsed(
 
 
 @dataclass(frozen=True)
+class WholeFile:
+    """A whole file as one statement of DuckDB's own reader (``ingest.direct``).
+
+    ``select_sql`` reads ``$path`` (parameters ``$tz`` and those of ``ingest.direct``)
+    in file order and yields, per line, the columns of ``table`` but ``file`` and
+    ``line``, plus ``loadable`` (the line path would load the line as it is, zone
+    included) and ``key_colons`` (the colons its documented keys and their values hold).
+    """
+
+    table: str
+    select_sql: str
+
+
+@dataclass(frozen=True)
 class Source:
     """A log source: how to recognise its lines and how to load them."""
 
@@ -217,3 +231,5 @@ class Source:
     # ``load`` reads lines alone (no header, no per-file state, path or year): new small
     # files may then load many at once, as one chunk (see ``ingest.batch``).
     batchable: bool = False
+    # How DuckDB's own reader may load a whole new clean file (``ingest.direct``).
+    direct: WholeFile | None = None

@@ -22,6 +22,7 @@ from ..errors import InputError
 from . import SOURCES
 from .base import MACROS, GoodLines, LoadContext, Source
 from .batch import SMALL_FILE_BYTES, Batch, load_batch
+from .direct import load_direct
 from .discover import relative_name, walk
 from .document import load_document
 from .identity import Reconciler, prefix_identity
@@ -93,6 +94,7 @@ class Ingestor:
         chunk_bytes: int = CHUNK_BYTES,
         progress: Progress | None = None,
         profiles: Sequence[Source] = (),
+        direct: bool = True,
     ):
         self.con = con
         self.profiles = tuple(profiles)
@@ -100,6 +102,7 @@ class Ingestor:
         self.assume_year = assume_year
         self.chunk_bytes = chunk_bytes
         self.progress = progress
+        self.direct = direct  # new clean files of a ``Source.direct`` through DuckDB's reader
         self._known: dict[str, dict[str, Any]] | None = None  # files rows, for one run
         for macro in MACROS:
             con.execute(macro)
@@ -267,6 +270,10 @@ class Ingestor:
     ) -> FileResult:
         if source.document is not None and source.document(path):
             return load_document(self, root, path, rel, st, source, prev)
+        if self.direct and prev is None and source.direct is not None:
+            direct = self._load_direct(root, path, rel, st, source)
+            if direct is not None:
+                return direct
         con = self.con
         ctx = LoadContext(
             con, rel, self.assume_tz, self.assume_year, path=path, mtime_ns=st.st_mtime_ns
@@ -324,6 +331,31 @@ class Ingestor:
         except BaseException:
             _rollback(con)
             raise
+
+    def _load_direct(
+        self, root: Path, path: Path, rel: str, st: os.stat_result, source: Source
+    ) -> FileResult | None:
+        """Load a new file through DuckDB's own reader (``direct``); None when it must
+        load line by line (nothing of it is kept)."""
+        assert source.direct is not None
+        con = self.con
+        ctx = LoadContext(con, rel, self.assume_tz, self.assume_year, path=path)
+        con.begin()
+        try:
+            params = {"tz": self.assume_tz}
+            got = load_direct(con, path, source.direct, params, rel, MAX_LINE_BYTES)
+            if isinstance(got, str):
+                _rollback(con)
+                return None
+            rows, state = got
+            result = self._record_loaded(root, rel, st, source, state, ctx, None, rows, rows, 0)
+            con.commit()
+        except BaseException:
+            _rollback(con)
+            raise
+        if self.progress:
+            self.progress(rel, st.st_size, st.st_size)
+        return result
 
     def _load_next(self, ctx: LoadContext, source: Source, ahead: _Lookahead) -> tuple[int, int]:
         """Load the next chunk, or for a single-scan source the next run of clean chunks.

@@ -1,0 +1,265 @@
+"""A whole clean file read by DuckDB's own JSON reader: the fast path of a new file.
+
+The line-by-line path (``reader`` + ``pipeline``) splits the bytes in Python and parses
+each line from a string column; DuckDB's ``read_json`` parses the file in place at
+about twice that speed. It skips blank lines and gives no line numbers, though, so it
+is used only where it provably sees every physical line, in order, as one row:
+
+* a thread reads the file once beside DuckDB (``FileScan``): the sha256 of the file
+  (and of the decompressed content), the number of line ends, and whatever would make
+  the fast path differ from the line path: a line over the limit, an unterminated last
+  line, ``\\r``, a NUL byte, a backslash (an escape), gzip damage. A gzip file is
+  decompressed by the thread alone and handed to DuckDB through a FIFO;
+* DuckDB numbers the rows as it reads them (``row_number() OVER ()``, in file order)
+  and inserts only the rows the line path would load as they are (no reason to
+  quarantine, a zone); the file is taken only if that is every line the thread counted;
+* fields beyond the documented ones (kept in ``extra`` by the line path) are ruled out
+  by counting colons: every key is followed by one colon, so the file's colons equal
+  the documented keys present plus the colons inside their values (counted in SQL on
+  the parsed values, exact when no escape is present) only when no line has another
+  key (or a duplicated one, or a documented key set to ``null``).
+
+Anything else, or any doubt, and the caller rolls back and loads the file line by line:
+the result is the same either way, row for row (``tests/ingest/test_direct.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .base import WholeFile
+from .gunzip import gunzip
+from .reader import BOM, GZIP_MAGIC, HEAD_BYTES, ReadState, is_gzip, open_evidence
+
+BLOCK = 16 * 1024 * 1024
+# Scanned in steps of this size, so that the GIL changes hands often.
+_STEP = 1024 * 1024
+# Bytes whose presence sends the file down the line path (see the module docstring).
+_DOUBTS = (b"\r", b"\0", b"\\")
+
+
+@dataclass
+class FileScan:
+    """What the thread established about the file (``ReadState`` facts, plus checks)."""
+
+    state: ReadState
+    max_line: int
+    newlines: int = 0
+    colons: int = 0
+    doubt: str | None = None  # why the fast path cannot be trusted for this file
+    _carry: int = 0  # bytes of the line in progress at the end of the last block
+    _last: int = 10  # the last content byte seen (a line end to start with)
+    _content: Any = field(default_factory=hashlib.sha256, repr=False)
+
+    def content(self, buf: bytes | bytearray, n: int) -> None:
+        """Count and check ``buf[:n]``, the next block of (decompressed) content."""
+        st = self.state
+        if len(st.head) < HEAD_BYTES:
+            st.head += bytes(buf[: min(n, HEAD_BYTES - len(st.head))])
+        if st.compressed:
+            with memoryview(buf) as view:
+                self._content.update(view[:n])
+        st.content_bytes += n
+        if not n:
+            return
+        self._last = buf[n - 1]
+        for at in range(0, n, _STEP):
+            stop = min(n, at + _STEP)
+            self.newlines += buf.count(b"\n", at, stop)
+            self.colons += buf.count(b":", at, stop)
+            for byte in _DOUBTS:
+                if buf.find(byte, at, stop) >= 0:
+                    self.doubt = f"a {byte!r} byte"
+        self._carry = _longest_ok(buf, n, self._carry, self.max_line)
+        if self._carry < 0:
+            self.doubt = "a line over the limit"
+
+    def finish(self, sha256: str) -> None:
+        st = self.state
+        st.sha256 = sha256
+        st.content_sha256 = self._content.hexdigest() if st.compressed else sha256
+        st.lines = self.newlines
+        if self._last != 10:
+            self.doubt = self.doubt or "no line end at the end"
+
+
+def _longest_ok(buf: bytes | bytearray, end: int, carry: int, limit: int) -> int:
+    """Bytes of the unfinished line after ``buf[:end]``, given ``carry`` bytes of it
+    before; -1 if a line there is longer than ``limit``. Hops from one line end to the
+    last one within reach, so it costs a search per ``limit`` bytes, not per line."""
+    p = 0
+    while carry >= 0:
+        reach = p + limit + 1 - carry  # the line started at p must end before this
+        if reach >= end:
+            q = buf.rfind(b"\n", p, end)
+            carry = carry + end - p if q < 0 else end - q - 1
+            return carry if carry <= limit else -1
+        q = buf.rfind(b"\n", p, reach)
+        if q < 0:
+            return -1
+        p, carry = q + 1, 0
+    return -1
+
+
+def _scan(path: Path, scan: FileScan, fifo: str | None, stop: threading.Event) -> None:
+    """Read, hash and check the file; a gzip file's content goes on into ``fifo``."""
+    state = scan.state
+    sha = hashlib.sha256()
+    with open_evidence(path) as fh:
+        state.compressed = fh.read(2) == GZIP_MAGIC
+        fh.seek(0)
+        if not state.compressed:
+            buf = bytearray(BLOCK)  # one buffer, reused: no page faults per block
+            with memoryview(buf) as view:
+                while not stop.is_set():
+                    got = fh.readinto(buf)  # type: ignore[attr-defined]
+                    if not got:
+                        break
+                    sha.update(view[:got])
+                    state.size += got
+                    scan.content(buf, got)
+        else:
+            _gunzip_into(fh, scan, sha, fifo, stop)
+    if state.head.startswith(BOM):
+        scan.doubt = scan.doubt or "a byte order mark"  # the colon count is unaffected,
+        # but the line path keeps line 1 without it: rare enough to leave to that path
+    scan.finish(sha.hexdigest())
+
+
+def _gunzip_into(
+    fh: Any, scan: FileScan, sha: Any, fifo: str | None, stop: threading.Event
+) -> None:
+    def read(n: int) -> bytes:
+        data = fh.read(n)
+        sha.update(data)
+        scan.state.size += len(data)
+        return data
+
+    assert fifo is not None
+    out = _open_fifo(fifo, stop)
+    try:
+        for block in gunzip(read, itertools.repeat(BLOCK // 4)):
+            if stop.is_set():
+                break
+            scan.content(block, len(block))
+            if out is not None:
+                with memoryview(block) as view:
+                    _write_all(out, view)
+    except (EOFError, OSError, ValueError) as exc:  # damage (salvaged by the line path)
+        scan.doubt = f"gzip: {exc}"
+        while read(BLOCK):  # the file's hash is of all its bytes
+            pass
+    finally:
+        if out is not None:
+            with contextlib.suppress(OSError):
+                os.close(out)
+
+
+def _open_fifo(fifo: str, stop: threading.Event) -> int | None:
+    """Open the FIFO for writing once DuckDB has opened it for reading."""
+    while not stop.wait(0.002):
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # no reader yet (ENXIO)
+            continue
+        os.set_blocking(fd, True)
+        return fd
+    return None
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    while len(view):
+        view = view[os.write(fd, view) :]
+
+
+def load_direct(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    whole: WholeFile,
+    params: dict[str, Any],
+    file: str,
+    max_line: int,
+) -> tuple[int, ReadState] | str:
+    """Load the whole file into ``whole.table`` inside the caller's transaction: (rows,
+    the file's ``ReadState``), or why not (nothing is inserted then)."""
+    state = ReadState()
+    scan = FileScan(state, max_line)
+    stop = threading.Event()
+    with tempfile.TemporaryDirectory(prefix="pf-direct-") as tmp:
+        fifo = os.path.join(tmp, "content") if is_gzip(path) else None
+        if fifo:
+            os.mkfifo(fifo, 0o600)
+        error: list[BaseException] = []
+        worker = threading.Thread(
+            target=_guarded, args=(error, _scan, path, scan, fifo, stop), name="pf-direct"
+        )
+        worker.start()
+        failed = True
+        try:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _direct AS {whole.select_sql}",
+                {**params, "path": fifo or str(path)},
+            )
+            failed = False
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+            scan.doubt = f"DuckDB: {str(exc).splitlines()[0]}"  # not JSON Lines as it reads them
+        finally:
+            if failed:  # the reading is of no use: stop it, and the writing to DuckDB
+                stop.set()
+                _unblock(fifo)
+            worker.join()
+    if error:
+        raise error[0]
+    return scan.doubt or _insert(con, scan, whole, file)  # on a doubt the caller rolls back
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, scan: FileScan, whole: WholeFile, file: str
+) -> tuple[int, ReadState] | str:
+    """Check ``_direct`` against the scan; insert it when they agree."""
+    rows, colons, unloadable, first = con.execute(
+        "SELECT count(*), coalesce(sum(key_colons), 0), count(*) FILTER (NOT loadable), "
+        "min(rowid) FROM _direct"
+    ).fetchall()[0]
+    if rows != scan.newlines:
+        return f"{rows} rows for {scan.newlines} lines"
+    if unloadable:
+        return f"{unloadable} lines to quarantine or with a time without zone"
+    if colons != scan.colons:
+        return "fields beyond the documented ones (or one twice, or set to null)"
+    # ``_direct`` holds the rows in file order (DuckDB preserves the insertion order)
+    con.execute(
+        f"INSERT INTO {whole.table} BY NAME SELECT * EXCLUDE (loadable, key_colons), "
+        "rowid - $first + 1 AS line, $file AS file FROM _direct",
+        {"first": first, "file": file},
+    )
+    con.execute("DROP TABLE _direct")
+    return rows, scan.state
+
+
+def _guarded(error: list[BaseException], fn: Callable[..., None], *args: Any) -> None:
+    try:
+        fn(*args)
+    except BaseException as exc:  # re-raised by the caller
+        error.append(exc)
+
+
+def _unblock(fifo: str | None) -> None:
+    """Open and close the FIFO's reading end, so that a writer still waiting for DuckDB
+    (which failed before opening it) or writing to it (which stopped reading) ends."""
+    if fifo is None:
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        os.close(fd)
