@@ -10,9 +10,11 @@ is used only where it provably sees every physical line, in order, as one row:
   the fast path differ from the line path: a line over the limit, an unterminated last
   line, ``\\r``, a NUL byte, a backslash (an escape), gzip damage. A gzip file is
   decompressed by the thread alone and handed to DuckDB through a FIFO;
-* DuckDB numbers the rows as it reads them (``row_number() OVER ()``, in file order)
-  and inserts only the rows the line path would load as they are (no reason to
-  quarantine, a zone); the file is taken only if that is every line the thread counted;
+* DuckDB parses the file into a temp table in parallel, keeping the file's order
+  (``preserve_insertion_order``, DuckDB's default, which the case keeps), so a row's
+  number in it is its line's; the file is taken only if there is a row for every line
+  the thread counted and each would load as it is on the line path (no reason to
+  quarantine it, a zone);
 * fields beyond the documented ones (kept in ``extra`` by the line path) are ruled out
   by counting colons: every key is followed by one colon, so the file's colons equal
   the documented keys present plus the colons inside their values (counted in SQL on
@@ -193,6 +195,9 @@ def load_direct(
 ) -> tuple[int, ReadState] | str:
     """Load the whole file into ``whole.table`` inside the caller's transaction: (rows,
     the file's ``ReadState``), or why not (nothing is inserted then)."""
+    ordered = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()
+    if not ordered[0][0]:
+        return "DuckDB may reorder rows here (preserve_insertion_order is off)"
     state = ReadState()
     scan = FileScan(state, max_line)
     stop = threading.Event()
