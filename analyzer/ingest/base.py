@@ -15,11 +15,16 @@ from typing import Any
 
 import duckdb
 
+from .registered import registered
+
 # Timestamps: absolute when they carry a zone, else read in the assumed zone. The usual
 # UTC ``...Z`` skips the regular expression (these macros run on every row).
 _ZONE_RE = r"(?i)(z|[+-]\d\d(:?\d\d)?)$"
 # An offset no zone has (beyond +-14:00, or minutes past 59), right after a time of day.
 _BAD_OFFSET_RE = r":\d\d(\.\d+)?([+-](1[5-9]|[2-9]\d)(:?\d\d)?|[+-]\d\d:?[6-9]\d)$"
+# Characters of a quarantined line kept in ``quarantine.raw`` ("long lines cut"): the
+# whole line stays in the evidence file, at its line number.
+QUARANTINE_RAW_CHARS = 2000
 # Times outside this range are damage (Go's zero time is year 1), not events.
 TS_MIN, TS_MAX = "1970-01-01 00:00:00+00", "2200-01-01 00:00:00+00"
 EPOCH_MAX = 7258118400  # TS_MAX in epoch seconds
@@ -168,33 +173,27 @@ def insert_parsed(
         return loaded, 0
     ctx.good.rescan()
     first, last = con.execute("SELECT min(line), max(line) FROM _good").fetchall()[0]
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _rest AS
-            SELECT line, text FROM _good ANTI JOIN (
+    rest = parse_sql.replace(
+        "_LINES_",
+        f"""(SELECT line, text FROM _good ANTI JOIN (
                 SELECT line FROM {table} WHERE file = $file AND line BETWEEN $first AND $last
-            ) USING (line)""",
-        {"file": ctx.file, "first": first, "last": last},
+            ) USING (line))""",
     )
-    rest = parse_sql.replace("_LINES_", "_rest")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _staged AS {rest}",
-        {k: v for k, v in params.items() if f"${k}" in rest},
-    )
-    con.execute(
-        f"INSERT INTO {table} BY NAME SELECT {row_sql} FROM _staged WHERE reason IS NULL",
-        {k: v for k, v in params.items() if f"${k}" in row_sql},
-    )
-    con.execute(
-        "INSERT INTO quarantine SELECT $file, line, reason, raw FROM _staged "
-        "WHERE reason IS NOT NULL",
-        {"file": ctx.file},
-    )
-    more, quarantined, zoneless = con.execute(
-        """SELECT count(*) FILTER (reason IS NULL), count(*) FILTER (reason IS NOT NULL),
-                  count(*) FILTER (reason IS NULL AND zoneless)
-           FROM _staged"""
-    ).fetchall()[0]
-    con.execute("DROP TABLE _staged; DROP TABLE _rest")
+    # Staged in Arrow, not in a temp table: the file's transaction would keep every
+    # run's temp table until it ends (memory growing with the file; see ``registered``).
+    given = {**params, "first": first, "last": last, "file": ctx.file}
+    staged = con.sql(rest, params={k: v for k, v in given.items() if f"${k}" in rest})
+    with registered(con, "_left_out", staged.to_arrow_table()):
+        more = con.execute(
+            f"INSERT INTO {table} BY NAME SELECT {row_sql} FROM _left_out WHERE reason IS NULL",
+            {k: v for k, v in params.items() if f"${k}" in row_sql},
+        ).fetchall()[0][0]
+        quarantined = con.execute(
+            "INSERT INTO quarantine SELECT $file, line, reason, left(raw, $keep) FROM _left_out "
+            "WHERE reason IS NOT NULL",
+            {"file": ctx.file, "keep": QUARANTINE_RAW_CHARS},
+        ).fetchall()[0][0]
+        zoneless = ctx.count("SELECT count(*) FROM _left_out WHERE reason IS NULL AND zoneless")
     ctx.zoneless += zoneless
     return loaded + more, quarantined
 

@@ -20,13 +20,14 @@ import pyarrow as pa
 
 from ..errors import InputError
 from . import SOURCES
-from .base import MACROS, GoodLines, LoadContext, Source
+from .base import MACROS, QUARANTINE_RAW_CHARS, GoodLines, LoadContext, Source
 from .batch import SMALL_FILE_BYTES, Batch, load_batch
 from .direct import load_direct
 from .discover import relative_name, walk
 from .document import load_document
 from .identity import Reconciler, prefix_identity
 from .reader import CHUNK_BYTES, Chunk, ReadState, prefetch, read_chunks
+from .registered import Registration, registered
 from .sniff import sample_lines
 
 MAX_LINE_BYTES = 1024 * 1024
@@ -36,7 +37,6 @@ PREFETCH_CHUNKS = 2
 # They are kept until the statement ends (``GoodLines.rescan``): 256 MiB at the default
 # chunk size; longer runs are no faster and take more memory.
 STREAM_CHUNKS = 4
-QUARANTINE_RAW_CHARS = 2000
 DEFERRED_NOTE = "its last line has no line end yet"
 
 Progress = Callable[[str, int, int], None]
@@ -104,6 +104,7 @@ class Ingestor:
         self.progress = progress
         self.direct = direct  # new clean files of a ``Source.direct`` through DuckDB's reader
         self._known: dict[str, dict[str, Any]] | None = None  # files rows, for one run
+        self._chunk: Registration | None = None  # the chunk being loaded, as ``_chunk``
         for macro in MACROS:
             con.execute(macro)
 
@@ -372,14 +373,14 @@ class Ingestor:
         if not (source.single_scan and _clean(chunk)):
             return self._load_chunk(ctx, source, ahead.take())
         stream = _CleanStream(ahead, STREAM_CHUNKS)
-
-        def rescan() -> None:
-            self.con.register("_chunk", stream.table())
-
-        ctx.good = GoodLines(rows=stream.rows, rescan=rescan)
+        ctx.good = GoodLines(rows=stream.rows, rescan=lambda: self._rescan(stream))
         result = self._load_chunk(ctx, source, stream.chunk())
         stream.raise_error()
         return result
+
+    def _rescan(self, stream: _CleanStream) -> None:
+        assert self._chunk is not None
+        self._chunk.replace(stream.table())
 
     def _load_chunk(self, ctx: LoadContext, source: Source, chunk: Chunk) -> tuple[int, int]:
         """Screen the chunk's lines (encoding, size, blank), then let the source parse them.
@@ -390,8 +391,7 @@ class Ingestor:
         the chunk is the ``_good`` view as it is.
         """
         con = self.con
-        con.register("_chunk", chunk.table)
-        try:
+        with registered(con, "_chunk", chunk.table) as self._chunk:
             if _clean(chunk):
                 con.execute("CREATE OR REPLACE TEMP VIEW _good AS SELECT line, text FROM _chunk")
                 if isinstance(chunk.table, pa.Table):
@@ -399,57 +399,61 @@ class Ingestor:
                 return source.load(ctx)
             if chunk.is_text:
                 lines = "SELECT line, text, strlen(text) AS nbytes, NULL::BLOB AS raw FROM _chunk"
-            else:
-                con.execute(
-                    """CREATE OR REPLACE TEMP TABLE _binary_lines AS
-                       SELECT line, raw, octet_length(raw) AS nbytes,
-                              CASE WHEN octet_length(raw) <= $max THEN try(decode(raw)) END AS text
-                       FROM _chunk""",
-                    {"max": MAX_LINE_BYTES},
-                )
+                ok, bad, screened = self._screen_and_load(ctx, source, chunk, lines)
+                return ok, bad + screened
+            decoded = con.sql(
+                """SELECT line, raw, octet_length(raw) AS nbytes,
+                          CASE WHEN octet_length(raw) <= $max THEN try(decode(raw)) END AS text
+                   FROM _chunk""",
+                params={"max": MAX_LINE_BYTES},
+            ).to_arrow_table()
+            with registered(con, "_binary_lines", decoded):
                 lines = "SELECT line, text, nbytes, raw FROM _binary_lines"
-            con.execute(
-                f"""CREATE OR REPLACE TEMP VIEW _lines AS
-                    SELECT *, nbytes > {MAX_LINE_BYTES} OR text IS NULL
-                              OR regexp_matches(text, '^\\s*$') OR contains(text, chr(0))
-                              AS screened
-                    FROM ({lines})"""
-            )
-            con.execute(
-                """INSERT INTO quarantine
-                   SELECT $file, line,
-                       CASE WHEN nbytes > $max
-                                THEN 'line too long (' || nbytes || ' bytes; the limit is '
-                                     || $max || ')'
-                            WHEN text IS NULL THEN 'invalid UTF-8'
-                            WHEN contains(text, chr(0)) THEN 'NUL byte in line'
-                            ELSE 'empty line' END,
-                       left(coalesce(text, raw::VARCHAR), $keep)
-                   FROM _lines WHERE screened""",
-                {"file": ctx.file, "max": MAX_LINE_BYTES, "keep": QUARANTINE_RAW_CHARS},
-            )
-            for line, nbytes in chunk.overlong.items():  # cut by the reader: its real size
-                con.execute(
-                    "UPDATE quarantine SET reason = ? WHERE file = ? AND line = ?",
-                    [
-                        f"line too long ({nbytes} bytes; the limit is {MAX_LINE_BYTES})",
-                        ctx.file,
-                        line,
-                    ],
-                )
-            screened = ctx.count("SELECT count(*) FROM _lines WHERE screened")
-            ctx.good = GoodLines(rows=lambda: chunk.table.num_rows - screened)
-            con.execute(
-                "CREATE OR REPLACE TEMP VIEW _good AS "
-                "SELECT line, text FROM _lines WHERE NOT screened"
-            )
-            ok, bad = source.load(ctx)
-        finally:
-            # after an interrupted statement DuckDB has aborted the transaction: the
-            # error under way is the one to report, not this clean-up's
-            with contextlib.suppress(duckdb.TransactionException):
-                con.unregister("_chunk")
+                ok, bad, screened = self._screen_and_load(ctx, source, chunk, lines)
         return ok, bad + screened
+
+    def _screen_and_load(
+        self, ctx: LoadContext, source: Source, chunk: Chunk, lines: str
+    ) -> tuple[int, int, int]:
+        """Quarantine the chunk's lines that cannot be records (``lines`` selects them
+        with their size and text), then let the source load the others."""
+        con = self.con
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW _lines AS
+                SELECT *, nbytes > {MAX_LINE_BYTES} OR text IS NULL
+                          OR regexp_matches(text, '^\\s*$') OR contains(text, chr(0))
+                          AS screened
+                FROM ({lines})"""
+        )
+        con.execute(
+            """INSERT INTO quarantine
+               SELECT $file, line,
+                   CASE WHEN nbytes > $max
+                            THEN 'line too long (' || nbytes || ' bytes; the limit is '
+                                 || $max || ')'
+                        WHEN text IS NULL THEN 'invalid UTF-8'
+                        WHEN contains(text, chr(0)) THEN 'NUL byte in line'
+                        ELSE 'empty line' END,
+                   left(coalesce(text, raw::VARCHAR), $keep)
+               FROM _lines WHERE screened""",
+            {"file": ctx.file, "max": MAX_LINE_BYTES, "keep": QUARANTINE_RAW_CHARS},
+        )
+        for line, nbytes in chunk.overlong.items():  # cut by the reader: its real size
+            con.execute(
+                "UPDATE quarantine SET reason = ? WHERE file = ? AND line = ?",
+                [
+                    f"line too long ({nbytes} bytes; the limit is {MAX_LINE_BYTES})",
+                    ctx.file,
+                    line,
+                ],
+            )
+        screened = ctx.count("SELECT count(*) FROM _lines WHERE screened")
+        ctx.good = GoodLines(rows=lambda: chunk.table.num_rows - screened)
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW _good AS SELECT line, text FROM _lines WHERE NOT screened"
+        )
+        ok, bad = source.load(ctx)
+        return ok, bad, screened
 
     def _record_loaded(self, *args: Any) -> FileResult:
         """Write the ``files`` row of a file just loaded (``file_row``'s arguments)."""
