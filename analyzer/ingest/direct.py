@@ -41,8 +41,8 @@ from typing import Any
 import duckdb
 
 from .base import WholeFile
+from .evidence_io import BOM, GZIP_MAGIC, HEAD_BYTES, ReadState, is_gzip, open_evidence
 from .gunzip import gunzip
-from .reader import BOM, GZIP_MAGIC, HEAD_BYTES, ReadState, is_gzip, open_evidence
 
 BLOCK = 16 * 1024 * 1024
 # Scanned in steps of this size, so that the GIL changes hands often.

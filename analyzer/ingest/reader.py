@@ -2,319 +2,57 @@
 
 Line numbers are evidence, so they must count every physical line, blank or broken
 ones included. DuckDB's CSV/JSON readers skip blank lines and do not expose line
-numbers, so the splitting happens here: numpy finds the newlines of a whole chunk at
-once and the lines become a zero-copy Arrow array that DuckDB scans directly.
+numbers, so the splitting happens here (``arrow_lines``: numpy finds the newlines of
+a whole block at once, the lines become a zero-copy Arrow array that DuckDB scans),
+over blocks read and hashed from the evidence (``evidence_io``) or decompressed from
+it (``gunzip``). A new clean file may instead be read by DuckDB itself (``direct``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import io
 import json
-import os
 import queue
-import stat
 import threading
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-import numpy as np
-import pyarrow as pa
-
+from .arrow_lines import Chunk, _split, _utf8
+from .evidence_io import (
+    BOM,
+    GZIP_MAGIC,
+    HEAD_BYTES,
+    NotRegularFile,
+    ReadState,
+    _HashingReader,
+    is_gzip,
+    open_evidence,
+)
 from .gunzip import GZIP_OUT_BLOCK, GzipDamage, gunzip
+
+# what other modules read from here
+__all__ = [
+    "BOM",
+    "CHUNK_BYTES",
+    "GZIP_MAGIC",
+    "HEAD_BYTES",
+    "Chunk",
+    "NotRegularFile",
+    "ReadState",
+    "_HashingReader",
+    "_gunzip_blocks",
+    "_utf8",
+    "is_gzip",
+    "open_evidence",
+    "prefetch",
+    "read_chunks",
+]
 
 CHUNK_BYTES = 64 * 1024 * 1024
 # The first block of a file; the next ones double up to the chunk size.
 FIRST_BLOCK = 4 * 1024 * 1024
-# Lines per Arrow record batch: DuckDB scans the batches of a chunk in parallel.
-BATCH_ROWS = 32 * 1024
-MIN_BATCH_ROWS = 2048
-GZIP_MAGIC = b"\x1f\x8b"
-# The buffer an appended plain file's known prefix is read and hashed through.
-PREFIX_BLOCK = 16 * 1024 * 1024
-# The first content bytes kept in ``ReadState.head`` (the file's identity).
-HEAD_BYTES = 4096
-# Bytes a blank line may start with (RE2's \s without \n, which never occurs in a line).
-_SPACE_BYTES = np.array([9, 12, 13, 32], dtype=np.uint8)
-
-
-BOM = b"\xef\xbb\xbf"
-
-
-class NotRegularFile(OSError):
-    """The path is no longer a regular file (a link, FIFO or device put in its place)."""
-
-
-def open_evidence(path: Path) -> BinaryIO:
-    """Open a regular file for reading, never through a link and never blocking on a
-    FIFO: what was checked when the tree was walked is what gets read."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise NotRegularFile(0, "not a regular file", str(path))
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def is_gzip(path: Path) -> bool:
-    with open_evidence(path) as fh:
-        return fh.read(2) == GZIP_MAGIC
-
-
-@dataclass
-class ReadState:
-    """What reading a file established, filled in as the chunks are consumed."""
-
-    sha256: str = ""
-    size: int = 0  # raw bytes read so far (progress), the file size once done
-    content_sha256: str = ""
-    content_bytes: int = 0
-    lines: int = 0
-    ends_with_newline: bool = True
-    deferred_bytes: int = 0  # an unterminated last line, left for when it is complete
-    head: bytes = b""  # the first bytes of the content (the file's identity)
-    compressed: bool = False
-    prefix_matches: bool = True
-    error: str | None = None
-    error_tail: bytes = b""
-    _content_hash: hashlib._Hash = field(default_factory=hashlib.sha256, repr=False)
-
-
-class _HashingReader:
-    """Wraps the raw file so that every byte read is hashed (chain of custody)."""
-
-    def __init__(self, fh: BinaryIO, state: ReadState, max_line: int | None = None):
-        self._fh = fh
-        self._state = state
-        self.max_line = max_line
-        self.sha256 = hashlib.sha256()
-        # the hash up to the last line end, when what was read ends mid-line (None: it
-        # ends at a line end, and the hash is ``sha256``)
-        self.lines_sha256: hashlib._Hash | None = None
-
-    def read(self, n: int = -1) -> bytes:
-        data = self._fh.read(n)
-        self.sha256.update(data)
-        self._state.size += len(data)
-        return data
-
-    def read_lines(self, size: int) -> bytearray:
-        """About ``size`` bytes that end at a line end (all of a longer line; less at the
-        end of the file). The unfinished line is left in the file for the next call, so
-        blocks need no gluing (no copy of the block) and each byte is hashed once.
-        """
-        buf = bytearray(size)
-        n = self._fill(buf, 0)
-        while n == len(buf) and buf.rfind(b"\n") < 0:  # a line longer than the block
-            if self.max_line is not None and n > self.max_line:
-                break  # too long to load: handed on in pieces, never whole
-            buf.extend(bytes(len(buf)))
-            n = self._fill(buf, n)
-        last_nl = buf.rfind(b"\n", 0, n)
-        cut = n if n < len(buf) or last_nl < 0 else last_nl + 1
-        if cut < n:
-            self._fh.seek(cut - n, io.SEEK_CUR)
-        del buf[cut:]
-        end = buf.rfind(b"\n") + 1
-        if not buf:
-            return buf
-        if end == len(buf):  # at a line end
-            self.sha256.update(buf)
-            self.lines_sha256 = None
-        elif end == 0:  # a piece of a long line: the last line end was before it
-            if self.lines_sha256 is None:
-                self.lines_sha256 = self.sha256.copy()
-            self.sha256.update(buf)
-        else:  # the end of the file, in the middle of a line
-            with memoryview(buf) as view:
-                self.sha256.update(view[:end])
-                self.lines_sha256 = self.sha256.copy()
-                self.sha256.update(view[end:])
-        self._state.size += cut
-        return buf
-
-    def _fill(self, buf: bytearray, start: int) -> int:
-        with memoryview(buf) as view:
-            while start < len(buf):
-                got = self._fh.readinto(view[start:])  # type: ignore[attr-defined]
-                if not got:
-                    break
-                start += got
-        return start
-
-    def skip_prefix(self, n: int, sha256: str | None) -> bool:
-        """Read and hash the first ``n`` bytes (an appended file's known prefix) into a
-        reused buffer: the file's hash after them is the prefix's, so each byte is
-        hashed once and never split or copied. Whether it equals ``sha256``."""
-        buf = bytearray(min(n, PREFIX_BLOCK))
-        left = n
-        with memoryview(buf) as view:
-            while left:
-                got = self._fh.readinto(view[: min(left, len(buf))])  # type: ignore[attr-defined]
-                if not got:
-                    return False  # shorter than before: not an append
-                if len(self._state.head) < HEAD_BYTES:
-                    self._state.head += bytes(view[: HEAD_BYTES - len(self._state.head)])
-                self.sha256.update(view[:got])
-                self._state.size += got
-                self._state.content_bytes += got
-                left -= got
-        return self.sha256.hexdigest() == sha256
-
-    def readable(self) -> bool:
-        return True
-
-    def drain(self) -> None:
-        """Hash the rest of the file (after an early stop or a gzip error)."""
-        while self.read(CHUNK_BYTES):
-            pass
-
-
-@dataclass
-class Chunk:
-    """A block of consecutive lines: ``line`` numbers and their content.
-
-    The content column is ``text`` (UTF-8, validated) when the whole chunk is valid
-    UTF-8, else ``raw`` (binary), to be decoded line by line in SQL; large string or
-    binary arrays, or their view types when read with ``views``. Line terminators
-    (``\n`` and ``\r\n``) are removed. ``longest`` and ``maybe_blank`` let the
-    pipeline skip screening a chunk with nothing to screen.
-    """
-
-    table: pa.Table | pa.RecordBatchReader  # a reader: several chunks, to scan once
-    first_line: int
-    longest: int | None = None  # bytes of the longest line (None: not known)
-    maybe_blank: bool = True  # some line is empty or starts with white space
-    has_nul: bool = True  # some line holds a NUL byte (damage: quarantined)
-    # lines over the reader's limit, cut to the limit + 1 byte: line -> their real bytes
-    overlong: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def is_text(self) -> bool:
-        return "text" in self.table.schema.names
-
-
-def _split(
-    buf: bytes | bytearray, first_line: int, final: bool, views: bool = False
-) -> tuple[Chunk | None, bytes]:
-    """Split ``buf`` at newlines; returns the complete lines and the unfinished tail.
-
-    numpy finds the newlines. With ``views`` the lines become an Arrow string view
-    array over ``buf`` itself (no copy: each view is a length and an offset); else
-    ``bytes.replace`` (memchr speed) drops the newlines so the lines are one contiguous
-    buffer and an offsets array. Either way the table is cut into record batches that
-    DuckDB scans with all its threads, and the line lengths tell whether any line may
-    need screening (empty, blank or oversized).
-    """
-    cut = len(buf) if final else buf.rfind(b"\n") + 1
-    if cut == 0:
-        return None, bytes(buf)
-    tail = bytes(buf[cut:])  # at most a line: no copy of the block
-    if cut == len(buf):
-        body = buf
-    elif isinstance(buf, bytearray):
-        del buf[cut:]
-        body = buf
-    else:
-        body = buf[:cut]
-    if views and len(body) < 2**31:  # view offsets are 32-bit
-        column, values, lengths, maybe_blank = _view_lines(body)
-    else:
-        column, values, lengths, maybe_blank = _packed_lines(body)
-    n = len(lengths)
-    lines = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
-    rows = min(BATCH_ROWS, max(MIN_BATCH_ROWS, n // 8))  # a small chunk: smaller batches
-    batches = [
-        pa.RecordBatch.from_arrays(
-            [lines.slice(i, rows), values.slice(i, rows)], names=["line", column]
-        )
-        for i in range(0, n, rows)
-    ]
-    table = pa.Table.from_batches(batches)
-    has_nul = body.find(b"\0") >= 0
-    return Chunk(table, first_line, int(lengths.max(initial=0)), maybe_blank, has_nul), tail
-
-
-def _utf8(data: bytes | bytearray) -> bool:
-    """Whether all of ``data`` is UTF-8 (then so is every line of it)."""
-    whole = pa.LargeStringArray.from_buffers(
-        1, pa.py_buffer(np.array([0, len(data)], dtype=np.int64)), pa.py_buffer(data)
-    )
-    try:
-        whole.validate(full=True)
-    except pa.ArrowInvalid:
-        return False
-    return True
-
-
-def _maybe_blank(data: bytes | bytearray, starts: np.ndarray, lengths: np.ndarray) -> bool:
-    """Whether a line is empty or starts with white space (may be blank: to screen)."""
-    first_bytes = np.frombuffer(data, dtype=np.uint8)[starts[lengths > 0]]
-    return bool((lengths == 0).any()) or bool(np.isin(first_bytes, _SPACE_BYTES).any())
-
-
-def _packed_lines(body: bytes | bytearray) -> tuple[str, pa.Array, np.ndarray, bool]:
-    """The lines without terminators, packed into a new buffer (large string/binary)."""
-    if body.find(b"\r") >= 0 and body.find(b"\r\n") >= 0:  # memchr first: \r\n is slow
-        body = body.replace(b"\r\n", b"\n")
-    newlines = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
-    data = body.replace(b"\n", b"")
-    ends = newlines - np.arange(len(newlines), dtype=np.int64)
-    if not body.endswith(b"\n"):  # the final line, without a terminator
-        ends = np.append(ends, len(data))
-    offsets = np.concatenate(([0], ends)).astype(np.int64)
-    lengths = np.diff(offsets)
-    blank = _maybe_blank(data, offsets[:-1], lengths)
-    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    if _utf8(data):
-        return "text", pa.LargeStringArray.from_buffers(len(ends), *buffers[1:]), lengths, blank
-    binary = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(ends), buffers)
-    return "raw", binary, lengths, blank
-
-
-def _view_lines(body: bytes | bytearray) -> tuple[str, pa.Array, np.ndarray, bool]:
-    """The lines as string (or binary) views into ``body``: 16 bytes per line, no copy.
-
-    A view holds the length, then the line itself when it has at most 12 bytes, else
-    its first 4 bytes, buffer 0 and its offset (Arrow's layout, little-endian).
-    """
-    arr = np.frombuffer(body, dtype=np.uint8)
-    newlines = np.flatnonzero(arr == 10)
-    unterminated = len(body) > (newlines[-1] + 1 if len(newlines) else 0)
-    ends = np.append(newlines, len(body)) if unterminated else newlines
-    n = len(ends)
-    starts = np.empty(n, dtype=np.int64)
-    starts[0] = 0
-    starts[1:] = ends[:-1] + 1
-    lengths = ends - starts
-    if body.find(b"\r") >= 0:  # drop the \r of \r\n (not of the unterminated last line)
-        crlf = np.zeros(n, dtype=bool)
-        ends_nl = newlines[lengths[: len(newlines)] > 0]
-        crlf[: len(newlines)][lengths[: len(newlines)] > 0] = arr[ends_nl - 1] == 13
-        lengths -= crlf
-    views = np.zeros((n, 4), dtype=np.int32)
-    views[:, 0] = lengths
-    long = lengths > 12
-    at = starts[long]
-    prefix = np.ascontiguousarray(arr[at[:, None] + np.arange(4)])
-    views[long, 1] = prefix.view("<i4")[:, 0]
-    views[long, 3] = at
-    short = np.flatnonzero(~long)
-    if len(short):
-        k = np.arange(12)
-        at = starts[short, None] + k
-        inline = np.where(k < lengths[short, None], arr[np.minimum(at, len(arr) - 1)], 0)
-        views.view(np.uint8).reshape(n, 16)[short, 4:] = inline
-    utf8 = _utf8(body)
-    kind, column = (pa.string_view(), "text") if utf8 else (pa.binary_view(), "raw")
-    array = pa.Array.from_buffers(kind, n, [None, pa.py_buffer(views), pa.py_buffer(body)])
-    return column, array, lengths, _maybe_blank(body, starts, lengths)
 
 
 def prefetch(chunks: Iterator[Chunk], depth: int = 2) -> Iterator[Chunk]:
