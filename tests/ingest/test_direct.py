@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analyzer import open_case
 from analyzer.ingest import pipeline
@@ -77,6 +80,7 @@ def both_paths(logs: Path, monkeypatch) -> tuple[list[str | int], dict, dict]:
     fast.ingest(logs)
     slow = open_case()
     slow.ingest(logs, chunk_bytes=CHUNK_BYTES)  # a chunk size: line by line
+    monkeypatch.undo()
     return said, _tables(fast), _tables(slow)
 
 
@@ -182,3 +186,36 @@ def test_damaged_gzip_is_salvaged_line_by_line(logs, monkeypatch):
     assert len(said) == 1 and isinstance(said[0], str)
     assert fast == slow
     assert fast["files"][0][3] == "partial"
+
+
+EXAMPLES = int(os.environ.get("PF_FUZZ_EXAMPLES", "8"))
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=EXAMPLES <= 50,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, N - 1), st.integers(0, 400), st.binary(min_size=1, max_size=3)),
+        max_size=3,
+    ),
+    st.booleans(),
+)
+def test_random_bytes_anywhere_give_the_same_tables_either_way(
+    tmp_path_factory, monkeypatch, edits, gz
+):
+    lines = [ln.encode() for ln in L]
+    for i, at, new in edits:  # bytes overwritten inside a line (any byte, newlines too)
+        ln = lines[i]
+        at = min(at, len(ln))
+        lines[i] = ln[:at] + new + ln[at + len(new) :]
+    body = b"".join(ln + b"\n" for ln in lines)
+    logs = tmp_path_factory.mktemp("logs")
+    (logs / ("r.jsonl.gz" if gz else "r.jsonl")).write_bytes(gzip.compress(body) if gz else body)
+    said, fast, slow = both_paths(logs, monkeypatch)
+    assert fast == slow
+    if not edits:
+        assert said == [N]
