@@ -86,7 +86,8 @@ _COLUMNS = """
 
 # The JSON is parsed once (``try(from_json)``: NULL only for invalid JSON); the reasons
 # that need more (``json_valid``, ``json_type``) are worked out for the rare lines that
-# fail. ``_LINES_`` stands for the relation parsed: ``_good``, or ``_rest`` (see ``load``).
+# fail. ``_LINES_`` stands for the relation parsed: ``_good``, or its left-over lines
+# (see ``base.insert_parsed``).
 _PARSE_SQL = f"""
 WITH p AS (
     SELECT line, text, r, pf_ts(r.query_timestamp, $tz) AS ts
