@@ -170,7 +170,9 @@ class Case:
 
         ``profiles``: source profiles (files, directories of ``*.toml``, or ``Profile``
         objects, see docs/profiles.md) for logs in other formats; a file whose first
-        line matches a profile's ``detect`` is read with it.
+        line matches a profile's ``detect`` is read with it. ``chunk_bytes``: read every
+        file line by line in blocks of this size (a new clean Route 53 Resolver file is
+        otherwise read by DuckDB itself, ``ingest.direct``; the rows are the same).
         """
         root = Path(log_dir)
         if not root.exists():
