@@ -189,7 +189,7 @@ QUARANTINE = Table(
         _c("file", "VARCHAR NOT NULL", "path relative to the ingested directory"),
         _c("line", "BIGINT", "1-based line number (null for a whole-file problem)"),
         _c("reason", "VARCHAR NOT NULL", "why the line was not loaded"),
-        _c("raw", "VARCHAR", "the line as read (invalid UTF-8 replaced; long lines cut)"),
+        _c("raw", "VARCHAR", "the line as read (invalid UTF-8 replaced; first 2,000 characters)"),
     ),
 )
 

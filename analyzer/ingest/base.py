@@ -22,7 +22,7 @@ from .registered import registered
 _ZONE_RE = r"(?i)(z|[+-]\d\d(:?\d\d)?)$"
 # An offset no zone has (beyond +-14:00, or minutes past 59), right after a time of day.
 _BAD_OFFSET_RE = r":\d\d(\.\d+)?([+-](1[5-9]|[2-9]\d)(:?\d\d)?|[+-]\d\d:?[6-9]\d)$"
-# Characters of a quarantined line kept in ``quarantine.raw`` ("long lines cut"): the
+# Characters of a quarantined line kept in ``quarantine.raw`` (the schema says so): the
 # whole line stays in the evidence file, at its line number.
 QUARANTINE_RAW_CHARS = 2000
 # Times outside this range are damage (Go's zero time is year 1), not events.
