@@ -290,6 +290,14 @@ class Case:
         quotes = read_lines(self, refs)
         return [quotes[_quote_key(e)].to_dict() for e in refs]
 
+    # -- export (analyzer.parquet) ------------------------------------------------------
+    def export_parquet(self, out: str | Path, *, buckets: int | None = None) -> dict[str, Any]:
+        """Write every canonical table as Parquet under ``out`` (``dns_queries``
+        Hive-partitioned by day and name bucket) with a manifest; returns the manifest."""
+        from .parquet import DEFAULT_BUCKETS, export_parquet
+
+        return export_parquet(self.con, out, buckets=buckets or DEFAULT_BUCKETS)
+
     # -- the story: timeline, gaps, report, audit (analyzer.report, analyzer.audit) -----------
     def timeline(self, findings: Any = None, *, tz: str = "UTC") -> Any:
         """The reconstructed timeline (``analyzer.report.Timeline``: ``.events``, ``.impact``,

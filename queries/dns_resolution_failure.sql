@@ -13,6 +13,7 @@
 --   discover_min_span_s seconds, more than discover_min_ratio of its queries failing,
 --   after the name resolved in the discover_lookback_s seconds before); a name that
 --   never resolved (a typo, a blocked domain, DGA noise) is not an outage.
+-- spark: by qname
 -- param merge_gap_s = 120: failed queries closer than this many seconds are one window
 -- param critical_ratio = 0.5: a minute with a failure ratio above this makes the window critical
 -- param min_failed = 1: windows with fewer failed queries are not reported

@@ -18,6 +18,7 @@ from .explain import explain, timeline
 from .ingest import ingest, quarantine
 from .profiles import profiles
 from .report import audit, report
+from .scale import export
 from .simulate import simulate
 from .sqlcmd import schema_cmd, sql
 
@@ -48,6 +49,7 @@ main.add_command(audit)
 main.add_command(explain)
 main.add_command(timeline)
 main.add_command(profiles)
+main.add_command(export)
 
 
 def run() -> None:  # pragma: no cover - console entry point wrapper

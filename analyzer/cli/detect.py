@@ -20,7 +20,6 @@ from ..textsafe import visible
 from ..timewindow import parse_window
 from .common import (
     CliError,
-    case_for,
     db_option,
     format_option,
     handle_errors,
@@ -32,6 +31,7 @@ from .ingest import ingest_summary, run_ingest
 from .output import colour_wanted, echo_long, emit, fit, render_csv, render_table, terminal_width
 from .profiles import profiles_option
 from .progress import Progress
+from .scale import engine_options, open_for
 
 _TABLE_COLUMNS = ["id", "severity", "rule", "start", "end", "endpoint", "gen", "host", "summary"]
 
@@ -90,8 +90,9 @@ def print_findings(found: Findings, fmt: str, zone: ZoneInfo, rules: dict[str, A
 
 
 @click.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path), required=False)
 @db_option
+@engine_options
 @format_option("table", "json", "csv", "sarif")
 @click.option(
     "--rule", "rule_ids", multiple=True, metavar="ID", help="Run only this rule (repeatable)."
@@ -147,8 +148,11 @@ def print_findings(found: Findings, fmt: str, zone: ZoneInfo, rules: dict[str, A
 @profiles_option
 @handle_errors
 def detect(
-    path: Path,
+    path: Path | None,
     db: Path | None,
+    engine: str,
+    parquet: str | None,
+    spark_master: str | None,
     fmt: str,
     rule_ids: tuple[str, ...],
     min_severity: str | None,
@@ -166,7 +170,7 @@ def detect(
     profile_dirs: tuple[Path, ...],
 ) -> None:
     """Run the detection rules over PATH: a log directory (ingested first, new lines
-    only) or a case database file.
+    only) or a case database file; with --engine spark, the --parquet export instead.
 
     Prints the findings (JSON: only the array, on stdout), each with its stable id
     (``analyzer explain ID`` shows its proof and evidence). With --since/--until, only
@@ -180,9 +184,9 @@ def detect(
     ruleset = load_rules(*rules_dirs)
     ruleset.raise_errors()
     profiles = load_profiles(*profile_dirs)
-    case, is_dir = case_for(path, db, read_only=path.is_file())
+    case, is_dir = open_for(path, db, engine, parquet, spark_master)
     with case:
-        if is_dir:
+        if is_dir and path is not None:
             results = run_ingest(
                 case, path, assume_tz, quiet=quiet, assume_year=assume_year, profiles=profiles
             )

@@ -34,6 +34,7 @@ from .common import (
 from .ingest import run_ingest
 from .profiles import profiles_option
 from .progress import Progress
+from .scale import engine_options, open_for
 
 
 def _rule_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -93,7 +94,7 @@ def _rule_kwargs(
 
 
 @click.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option(
     "--out",
     required=True,
@@ -118,13 +119,14 @@ def _rule_kwargs(
 @click.option("--no-figures", is_flag=True, help="Skip the figures (faster; no matplotlib).")
 @db_option
 @window_options
+@engine_options
 @tz_options
 @_rule_options
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary on stderr.")
 @profiles_option
 @handle_errors
 def report(
-    path: Path,
+    path: Path | None,
     out: Path,
     tz: str,
     formats: str,
@@ -132,6 +134,9 @@ def report(
     db: Path | None,
     since: str | None,
     until: str | None,
+    engine: str,
+    parquet: str | None,
+    spark_master: str | None,
     assume_tz: str,
     assume_year: int | None,
     param_items: tuple[str, ...],
@@ -142,7 +147,9 @@ def report(
     profile_dirs: tuple[Path, ...],
 ) -> None:
     """Write the incident report of PATH: a log directory (ingested first, new lines
-    only) or a case database file.
+    only) or a case database file; with --engine spark, the --parquet export (the rules
+    run on Spark, the timeline and figures here, over the control plane and the DNS
+    queries of its names).
 
     The report tells the story: a three-sentence summary, impact windows, the root-cause
     chain, the timeline in --tz, the root-cause gaps (what the logs cannot explain),
@@ -156,10 +163,10 @@ def report(
     chosen = parse_formats(formats)
     kwargs = _rule_kwargs(param_items, config, rules_dirs, endpoints)
     profiles = load_profiles(*profile_dirs)
-    case, is_dir = case_for(path, db, read_only=path.is_file())
+    case, is_dir = open_for(path, db, engine, parquet, spark_master, watched_dns=True)
     with case:
         refuse_outputs(case, path if is_dir else None, out=out)
-        if is_dir:
+        if is_dir and path is not None:
             run_ingest(
                 case, path, assume_tz, quiet=quiet, assume_year=assume_year, profiles=profiles
             )

@@ -10,6 +10,7 @@ the SQL file is the source of truth, its comment header its documentation)::
     -- description: An Enactor takes far longer than its peers ...
     --   (lines indented by two or more spaces continue the previous key)
     -- param min_s = 60: never report a stall shorter than this many seconds
+    -- spark: by qname   (optional: how the rule runs on Spark, see analyzer.spark)
     --
     -- Free comments explaining the logic follow the first line that is not a key.
     SELECT ...
@@ -56,6 +57,7 @@ FINDING_COLUMNS: dict[str, str] = {
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "queries"
 
 _KEYS = ("id", "title", "severity", "tables", "description")
+_OPTIONAL_KEYS = ("spark",)
 _KEY_LINE = re.compile(r"^--\s?(?P<key>[a-z_]+):\s*(?P<value>.*)$")
 _PARAM_LINE = re.compile(r"^--\s?param\s+(?P<value>.*)$")
 _CONTINUATION = re.compile(r"^--\s{2,}(?P<value>\S.*)$")
@@ -91,6 +93,7 @@ class Rule:
     sql: str
     path: Path
     notes: str = ""
+    spark: str = ""  # the header's "spark:" (analyzer.spark.spark_mode reads it)
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -156,8 +159,8 @@ def parse_rule(path: Path, text: str) -> Rule:
             params.append((match["value"].strip(), number))
         elif match := _KEY_LINE.match(line):
             key = match["key"]
-            if key not in _KEYS:
-                known = ", ".join((*_KEYS, "param"))
+            if key not in _KEYS + _OPTIONAL_KEYS:
+                known = ", ".join((*_KEYS, *_OPTIONAL_KEYS, "param"))
                 raise RuleError(
                     f"unknown header key {key!r} (known: {known})", file=path, line=number
                 )
@@ -200,6 +203,14 @@ def parse_rule(path: Path, text: str) -> Rule:
             + [f"param {n} declared but not used as ${n}" for n in unused]
         )
         raise RuleError(problem, file=path, line=params[0][1] if params else 1)
+    if "spark" in fields:
+        from ..spark.modes import spark_mode  # no pyspark: only the header's grammar
+
+        value, at = fields["spark"]
+        try:
+            spark_mode(value, tables)
+        except RuleError as exc:
+            raise RuleError(exc.message, file=path, line=at) from None
     notes = []
     for raw in lines[body:]:
         if not raw.startswith("--"):
@@ -215,6 +226,7 @@ def parse_rule(path: Path, text: str) -> Rule:
         params=parsed,
         sql=text,
         path=path,
+        spark=fields.get("spark", ("", 0))[0],
     )
 
 

@@ -6,11 +6,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from ..errors import InputError, RuleError
 from . import params as params_mod
 from .findings import Findings
-from .loader import BUILTIN_DIR, SEVERITY_RANK, RuleSet, sql_error
+from .loader import BUILTIN_DIR, SEVERITY_RANK, Rule, RuleSet, sql_error
 
 CLOCKS_FILE = "_clocks.sql"  # the ordering model, run first of the derived state
 
@@ -68,6 +69,36 @@ def ensure_ordering(con: duckdb.DuckDBPyConnection, *, refresh: bool = False) ->
             raise sql_error(path, exc) from exc
 
 
+def select(
+    ruleset: RuleSet,
+    rules: Iterable[str] | None,
+    min_severity: str | None,
+    params: Mapping[str, Any] | None,
+) -> tuple[list[Rule], dict[str, dict[str, Any]]]:
+    """The selected rules (all by default) and each one's parameter values, checked."""
+    ruleset.raise_errors()
+    if min_severity is not None and min_severity not in SEVERITY_RANK:
+        raise InputError(f"unknown severity {min_severity!r}")
+    selected = ruleset.select(list(rules) if rules else None)
+    overrides = params_mod.normalise(params)
+    unknown = sorted(set(overrides) - set(ruleset.rules))
+    if unknown:
+        raise InputError(f"parameters given for unknown rule {', '.join(unknown)}")
+    values = {rule.id: params_mod.resolve(rule, overrides.get(rule.id, {})) for rule in selected}
+    return selected, values
+
+
+def check_frame(rule: Rule, frame: pl.DataFrame) -> pl.DataFrame:
+    """A rule's findings, refused when they carry another rule's name or no severity."""
+    bad = set(frame["rule"].unique().to_list()) - {rule.id}
+    if bad:
+        raise RuleError(f"rule {rule.id} returned findings named {sorted(bad)}", file=rule.path)
+    bad = set(frame["severity"].unique().to_list()) - set(SEVERITY_RANK)
+    if bad:
+        raise RuleError(f"rule {rule.id} returned severities {sorted(bad)}", file=rule.path)
+    return frame
+
+
 def run_rules(
     con: duckdb.DuckDBPyConnection,
     ruleset: RuleSet,
@@ -80,15 +111,7 @@ def run_rules(
 ) -> Findings:
     """Run the selected rules (all by default) and collect their findings;
     ``progress(rule_id, done, total)`` is called before each rule and at the end."""
-    ruleset.raise_errors()
-    if min_severity is not None and min_severity not in SEVERITY_RANK:
-        raise InputError(f"unknown severity {min_severity!r}")
-    selected = ruleset.select(list(rules) if rules else None)
-    overrides = params_mod.normalise(params)
-    unknown = sorted(set(overrides) - set(ruleset.rules))
-    if unknown:
-        raise InputError(f"parameters given for unknown rule {', '.join(unknown)}")
-    values = {rule.id: params_mod.resolve(rule, overrides.get(rule.id, {})) for rule in selected}
+    selected, values = select(ruleset, rules, min_severity, params)
     prepare(con, ruleset, endpoints)
     frames = []
     for done, rule in enumerate(selected):
@@ -98,13 +121,7 @@ def run_rules(
             frame = con.sql(rule.wrapped_sql(), params=values[rule.id]).pl()
         except duckdb.Error as exc:
             raise sql_error(rule.path, exc) from exc
-        bad = set(frame["rule"].unique().to_list()) - {rule.id}
-        if bad:
-            raise RuleError(f"rule {rule.id} returned findings named {sorted(bad)}", file=rule.path)
-        bad = set(frame["severity"].unique().to_list()) - set(SEVERITY_RANK)
-        if bad:
-            raise RuleError(f"rule {rule.id} returned severities {sorted(bad)}", file=rule.path)
-        frames.append(frame)
+        frames.append(check_frame(rule, frame))
     if progress:
         progress("done", len(selected), len(selected))
     findings = Findings.from_frames(frames)

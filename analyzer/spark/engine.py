@@ -1,0 +1,327 @@
+"""Run the rules of ``queries/`` on Spark over a Parquet export (docs/scale.md).
+
+The rules' DuckDB SQL runs unchanged. Spark does the reading and the partitioning:
+
+1. the control-plane tables (everything but ``dns_queries``; small) are read and
+   collected to the driver, with the DNS queries of the names the control plane names
+   (the watched names) when a derived file or a global rule reads ``dns_queries``;
+2. the driver's DuckDB computes the derived state (``queries/_*.sql``) once, and runs
+   the ``global`` rules;
+3. the control plane, the derived tables and the ``by qname`` rules are broadcast;
+   ``dns_queries`` is grouped by its name bucket (one shuffle, pruned to the columns
+   the rules read) and each bucket runs the ``by qname`` rules in its own DuckDB
+   (``applyInArrow``);
+4. the findings (small) are collected and ordered as ``Case.findings`` orders them.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from .. import schema
+from ..case import Case
+from ..errors import InputError, RuleError
+from ..parquet import MANIFEST, check_manifest, read_manifest
+from ..rules import Findings, Rule, load_rules
+from ..rules.runner import (
+    check_frame,
+    normalise_name,
+    prepare,
+    select,
+    unmentioned_endpoints,
+)
+from . import worker
+from .modes import spark_mode
+from .session import get_session
+
+_COMMENT = re.compile(r"--[^\n]*")
+# Columns of the control plane that hold DNS names: their names are the watched ones.
+NAME_COLUMNS = ("endpoint", "name", "alias_target")
+
+
+def plan_rules(rules: Iterable[Rule]) -> tuple[list[Rule], list[Rule]]:
+    """The selected rules split into (global, by qname); ``RuleError`` naming every rule
+    that cannot run on Spark, and why."""
+    split: dict[str, list[Rule]] = {"global": [], "qname": []}
+    refused = []
+    for rule in rules:
+        mode, why = spark_mode(rule.spark, rule.tables)
+        if mode == "unsupported":
+            refused.append(f"{rule.id} ({rule.path.name}): {why}")
+        else:
+            split[mode].append(rule)
+    if refused:
+        raise RuleError(
+            "cannot run on Spark: " + "; ".join(refused) + " (select the others with --rule)"
+        )
+    return split["global"], split["qname"]
+
+
+def _reads_dns(text: str) -> bool:
+    return "dns_queries" in text
+
+
+def _path(root: str, name: str) -> str:
+    return f"{root.rstrip('/')}/{name}"
+
+
+def _manifest(session: Any, root: str) -> dict[str, Any]:
+    if "://" not in root:
+        return read_manifest(root)
+    row = session.read.text(_path(root, MANIFEST), wholetext=True).first()
+    return check_manifest(row[0] if row else "", _path(root, MANIFEST))
+
+
+def _words(rules: list[Rule], derived: list[tuple[Path, str]]) -> tuple[set[str], bool]:
+    """The identifiers the rules' SQL, and the derived files' macros and views (what a
+    task re-creates), may read, and whether one that names dns_queries selects ``*``
+    (a superset, found without parsing: a name missing here would empty a table)."""
+    texts = [r.sql for r in rules] + [
+        st.query
+        for _, text in derived
+        for st in duckdb.extract_statements(text)
+        if not worker.creates_table(st.query)
+    ]
+    texts = [_COMMENT.sub("", t) for t in texts]
+    star = any(
+        "dns_queries" in t and re.search(r"(?:\bSELECT|,|\.)\s*\*", t, re.I) for t in texts
+    )
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(texts))), star
+
+
+class SparkCase(Case):
+    """A case whose rules run on Spark over a Parquet export.
+
+    It holds, in an in-memory DuckDB, the control plane read from the export (and the
+    DNS queries of the watched names, when asked or when the rules need them), so the
+    report's final steps (timeline, gaps, figures) run locally on it; ``findings()``
+    runs the rules on Spark. Use it as ``Case``: ``SparkCase("s3a://bucket/export/")``.
+    """
+
+    def __init__(
+        self,
+        parquet: str | Path,
+        *,
+        master: str | None = None,
+        session: Any = None,
+        watched_dns: bool = False,
+        reader: str | None = None,
+    ):
+        super().__init__(None)
+        started = time.perf_counter()
+        self.timings: dict[str, float] = {}  # seconds per phase, for benchmarks/spark.py
+        self.parquet = str(parquet)
+        # who reads the Parquet files: each process's DuckDB, in place (a path every
+        # executor sees: local, NFS, a mounted bucket), or Spark (any URL Spark reads,
+        # s3a://...; dns_queries then reaches the tasks by a shuffle by bucket).
+        # Default: DuckDB for paths, Spark for URLs.
+        self.reader = reader or ("spark" if "://" in self.parquet else "duckdb")
+        if self.reader not in ("spark", "duckdb"):
+            raise InputError(f"reader must be spark or duckdb, not {reader!r}")
+        self.spark = session or get_session(master)
+        self.manifest = _manifest(self.spark, self.parquet)
+        for table in schema.TABLES:
+            if table is schema.DNS_QUERIES:
+                continue
+            self.con.execute(f"DELETE FROM {table.name}")  # case_meta: the export's own
+            if self.reader == "duckdb":
+                self._insert_parquet(table.name, _path(self.parquet, table.name) + "/*.parquet")
+            else:
+                rows = self.spark.read.parquet(_path(self.parquet, table.name)).toArrow()
+                worker.load(self.con, table.name, rows)
+            got = self.con.execute(f"SELECT count(*) FROM {table.name}").fetchall()[0][0]
+            expected = self.manifest["tables"][table.name]["rows"]
+            if got != expected:
+                raise InputError(f"{table.name}: read {got} rows, the manifest says {expected}")
+        where = _path(self.parquet, "dns_queries")
+        self.dns = self.spark.read.option("basePath", where).parquet(where)
+        self._watched: set[str] = set()
+        if watched_dns:
+            self._load_watched()
+        self.timings["read"] = time.perf_counter() - started
+
+    def _insert_parquet(self, table: str, files: str, names: list[str] | None = None) -> None:
+        cols = ", ".join(f'"{c}"' for c in schema.TABLES_BY_NAME[table].column_names)
+        where = "" if names is None else " WHERE qname IN (SELECT unnest($names))"
+        self.con.execute(
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM read_parquet($files, "
+            f"hive_partitioning = false, union_by_name = true){where}",
+            {"files": files, **({} if names is None else {"names": names})},
+        )
+
+    def __repr__(self) -> str:
+        return f"SparkCase({self.parquet!r})"
+
+    def _load_watched(self, extra: Iterable[str] = ()) -> None:
+        """Load the DNS queries of the watched names not loaded yet."""
+        names = _watched_names(self.con) | {normalise_name(n) for n in extra if n.strip()}
+        new = sorted(names - self._watched)
+        if new and self.reader == "duckdb":
+            files = _path(self.parquet, "dns_queries") + "/**/*.parquet"
+            self._insert_parquet("dns_queries", files, new)
+        elif new:
+            from pyspark.sql import functions as F
+
+            cols = schema.DNS_QUERIES.column_names
+            rows = self.dns.filter(F.col("qname").isin(new)).select(*cols).toArrow()
+            worker.load(self.con, "dns_queries", rows)
+        self._watched |= set(new)
+
+    def findings(
+        self,
+        rules: list[str] | None = None,
+        min_severity: str | None = None,
+        params: dict[str, Any] | None = None,
+        endpoints: list[str] | None = None,
+        rules_dir: str | Path | list[str | Path] | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> Findings:
+        """``Case.findings``, on Spark: global rules here, by-qname rules per bucket."""
+        extra = rules_dir if isinstance(rules_dir, list) else [rules_dir] if rules_dir else []
+        ruleset = load_rules(*extra)
+        selected, values = select(ruleset, rules, min_severity, params)
+        global_rules, qname_rules = plan_rules(selected)
+        started = time.perf_counter()
+        if (
+            any(_reads_dns(t) for _, t in ruleset.derived)
+            or any(_reads_dns(r.sql) for r in global_rules)
+            or (self._watched and endpoints)
+        ):
+            self._load_watched(endpoints or ())
+        prepare(self.con, ruleset, endpoints or ())
+        if progress:
+            progress(", ".join(r.id for r in global_rules) or "rules", 0, len(selected))
+        parts = [
+            worker.run_rules_sql(
+                self.con,
+                [(r.id, str(r.path), r.wrapped_sql(), values[r.id]) for r in global_rules],
+            )
+        ]
+        self.timings["global"] = time.perf_counter() - started
+        if qname_rules:
+            # ship only the tables the by-qname rules name (the rest goes empty), and
+            # shuffle only the dns_queries columns they name
+            words, star = _words(qname_rules, ruleset.derived)
+            shipment = worker.Shipment(
+                tables={
+                    t.name: worker.to_ipc(self.con.sql(f"FROM {t.name}").arrow().read_all())
+                    for t in schema.TABLES
+                    if t.name in words and t is not schema.DNS_QUERIES
+                },
+                derived_sql=[(str(p), t) for p, t in ruleset.derived],
+                derived=worker.derived_tables(self.con, keep=words),
+                rules=[(r.id, str(r.path), r.wrapped_sql(), values[r.id]) for r in qname_rules],
+            )
+            known = schema.DNS_QUERIES.column_names
+            columns = [c for c in known if star or c in words]
+            started = time.perf_counter()
+            if progress:
+                ids = ", ".join(r.id for r in qname_rules)
+                progress(ids, len(global_rules), len(selected))
+            if self.reader == "duckdb":
+                parts.append(_by_bucket_files(self.spark, self.parquet, self.manifest, shipment))
+            else:
+                parts.append(_by_bucket(self.spark, self.dns, shipment, columns))
+            self.timings["by_qname"] = time.perf_counter() - started
+        schema_ = worker.findings_schema()
+        frame = pl.from_arrow(pa.concat_tables([p.cast(schema_) for p in parts]))
+        assert isinstance(frame, pl.DataFrame)
+        frames = [check_frame(r, frame.filter(pl.col("rule") == r.id)) for r in selected]
+        if progress:
+            progress("done", len(selected), len(selected))
+        result = Findings.from_frames(frames)
+        result.unmentioned = self._unmentioned()
+        return result.at_or_above(min_severity) if min_severity else result
+
+    def _unmentioned(self) -> tuple[str, ...]:
+        """The selected names no table mentions (``Case.findings``'s ``unmentioned``),
+        their DNS queries looked up in the export."""
+        selected = [r[0] for r in self.con.execute("FROM pf_selected_endpoints").fetchall()]
+        if not selected:
+            return ()
+        if self.reader == "duckdb":
+            files = _path(self.parquet, "dns_queries") + "/**/*.parquet"
+            seen = self.con.execute(
+                "SELECT DISTINCT qname FROM read_parquet($files, hive_partitioning = false) "
+                "WHERE qname IN (SELECT unnest($names))",
+                {"files": files, "names": selected},
+            ).fetchall()
+        else:
+            from pyspark.sql import functions as F
+
+            seen = self.dns.filter(F.col("qname").isin(selected)).select("qname").distinct()
+            seen = seen.collect()
+        in_dns = {r[0] for r in seen}
+        return tuple(n for n in unmentioned_endpoints(self.con) if n not in in_dns)
+
+
+def run_spark_rules(
+    parquet: str | Path, *, master: str | None = None, session: Any = None, **kwargs: Any
+) -> Findings:
+    """The findings of ``Case.findings(**kwargs)``, computed on Spark from the Parquet
+    export at ``parquet`` (a local path or a URL Spark reads, e.g. ``s3a://``)."""
+    with SparkCase(parquet, master=master, session=session) as case:
+        return case.findings(**kwargs)
+
+
+def _watched_names(con: Any) -> set[str]:
+    """The DNS names the control plane names (plans, Enactor and operator events...)."""
+    parts = [
+        f'SELECT "{c.name}" AS name FROM {t.name}'
+        for t in schema.EVENT_TABLES
+        if t is not schema.DNS_QUERIES
+        for c in t.columns
+        if c.name in NAME_COLUMNS and c.type.startswith("VARCHAR")
+    ]
+    return {r[0] for r in con.execute(" UNION ".join(parts)).fetchall() if r[0] is not None}
+
+
+def _by_bucket_files(
+    spark: Any, root: str, manifest: dict[str, Any], shipment: worker.Shipment
+) -> pa.Table:
+    """One task per bucket, each reading its bucket's Parquet files with DuckDB."""
+    buckets: dict[str, list[str]] = {}
+    for f in manifest["tables"]["dns_queries"]["files"]:
+        part = [p for p in f["path"].split("/") if p.startswith("bucket=")]
+        buckets.setdefault(part[0] if part else "", []).append(_path(root, f["path"]))
+    if not buckets:
+        return worker.findings_schema().empty_table()
+    shipped = spark.sparkContext.broadcast(shipment)
+
+    def run(files: list[str]) -> bytes:
+        return worker.to_ipc(worker.run_bucket(shipped.value, files))
+
+    try:
+        groups = list(buckets.values())
+        results = spark.sparkContext.parallelize(groups, len(groups)).map(run).collect()
+    finally:
+        shipped.unpersist()
+    return pa.concat_tables([worker.from_ipc(r) for r in results])
+
+
+def _by_bucket(spark: Any, dns: Any, shipment: worker.Shipment, columns: list[str]) -> pa.Table:
+    """Group dns_queries by name bucket; each group runs the by-qname rules in DuckDB."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    out = from_arrow_schema(worker.findings_schema())
+    if "bucket" not in dns.columns:  # an empty table is exported unpartitioned
+        dns = dns.withColumn("bucket", F.lit(0))
+    shipped = spark.sparkContext.broadcast(shipment)
+
+    def run(rows: pa.Table) -> pa.Table:
+        return worker.run_bucket(shipped.value, rows.drop_columns(["bucket"]))
+
+    grouped = dns.select(*columns, "bucket").groupBy("bucket").applyInArrow(run, out)
+    try:
+        return grouped.toArrow()
+    finally:
+        shipped.unpersist()
