@@ -1,8 +1,9 @@
 """The same rules, the same findings: DuckDB on the case against Spark on its export.
 
 On the bundled sample and ten simulated systems, ``SparkCase.findings()`` over the
-Parquet export must return exactly the records ``Case.findings()`` returns: rule, severity, times, endpoint,
-generation, host, summary, details and evidence, in the same order.
+Parquet export must return exactly the records ``Case.findings()`` returns: rule,
+severity, times, endpoint, generation, host, summary, details and evidence, in the
+same order.
 """
 
 from __future__ import annotations
