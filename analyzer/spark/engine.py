@@ -91,9 +91,7 @@ def _words(rules: list[Rule], derived: list[tuple[Path, str]]) -> tuple[set[str]
         if not worker.creates_table(st.query)
     ]
     texts = [_COMMENT.sub("", t) for t in texts]
-    star = any(
-        "dns_queries" in t and re.search(r"(?:\bSELECT|,|\.)\s*\*", t, re.I) for t in texts
-    )
+    star = any("dns_queries" in t and re.search(r"(?:\bSELECT|,|\.)\s*\*", t, re.I) for t in texts)
     return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(texts))), star
 
 
