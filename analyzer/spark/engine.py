@@ -115,7 +115,8 @@ class SparkCase(Case):
     ):
         super().__init__(None)
         started = time.perf_counter()
-        self.timings: dict[str, float] = {}  # seconds per phase, for benchmarks/spark.py
+        # seconds per phase (and the broadcast's size), for benchmarks/spark.py
+        self.timings: dict[str, float] = {}
         self.parquet = str(parquet)
         # who reads the Parquet files: each process's DuckDB, in place (a path every
         # executor sees: local, NFS, a mounted bucket), or Spark (any URL Spark reads,
@@ -127,8 +128,8 @@ class SparkCase(Case):
         self.spark = session or get_session(master)
         self.manifest = _manifest(self.spark, self.parquet)
         for table in schema.TABLES:
-            if table is schema.DNS_QUERIES:
-                continue
+            if table is schema.DNS_QUERIES or table.name not in self.manifest["tables"]:
+                continue  # (a table newer than the export stays empty)
             self.con.execute(f"DELETE FROM {table.name}")  # case_meta: the export's own
             if self.reader == "duckdb":
                 self._insert_parquet(table.name, _path(self.parquet, table.name) + "/*.parquet")
@@ -218,6 +219,8 @@ class SparkCase(Case):
                 derived=worker.derived_tables(self.con, keep=words),
                 rules=[(r.id, str(r.path), r.wrapped_sql(), values[r.id]) for r in qname_rules],
             )
+            sizes = [*shipment.tables.values(), *shipment.derived.values()]
+            self.timings["broadcast_mb"] = sum(len(b) for b in sizes) / 1e6
             known = schema.DNS_QUERIES.column_names
             columns = [c for c in known if star or c in words]
             started = time.perf_counter()
