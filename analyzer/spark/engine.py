@@ -1,21 +1,22 @@
 """Run the rules of ``queries/`` on Spark over a Parquet export (docs/scale.md).
 
-The rules' DuckDB SQL runs unchanged. Spark does the reading and the partitioning:
+The rules' DuckDB SQL runs unchanged; Spark distributes it:
 
-1. the control-plane tables (everything but ``dns_queries``; small) are read and
-   collected to the driver, with the DNS queries of the names the control plane names
-   (the watched names) when a derived file or a global rule reads ``dns_queries``;
-2. the driver's DuckDB computes the derived state (``queries/_*.sql``) once, and runs
-   the ``global`` rules;
-3. the control plane, the derived tables and the ``by qname`` rules are broadcast;
-   ``dns_queries`` is grouped by its name bucket (one shuffle, pruned to the columns
-   the rules read) and each bucket runs the ``by qname`` rules in its own DuckDB
-   (``applyInArrow``);
+1. the driver's DuckDB loads the control-plane tables (small), and the DNS queries of
+   the names the control plane names (the watched names) when a derived file or a
+   global rule reads ``dns_queries``;
+2. it computes the derived state (``queries/_*.sql``) once and runs the ``global``
+   rules;
+3. the tables and derived tables the ``by qname`` rules name are broadcast, and one
+   Spark task per name bucket runs those rules in its own DuckDB over its bucket:
+   read in place by DuckDB (an export at a path), or read by Spark and handed over by
+   ``groupBy("bucket").applyInArrow`` (an export at a URL only Spark reads);
 4. the findings (small) are collected and ordered as ``Case.findings`` orders them.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -140,8 +141,6 @@ class SparkCase(Case):
             expected = self.manifest["tables"][table.name]["rows"]
             if got != expected:
                 raise InputError(f"{table.name}: read {got} rows, the manifest says {expected}")
-        where = _path(self.parquet, "dns_queries")
-        self.dns = self.spark.read.option("basePath", where).parquet(where)
         self._watched: set[str] = set()
         if watched_dns:
             self._load_watched()
@@ -158,6 +157,12 @@ class SparkCase(Case):
 
     def __repr__(self) -> str:
         return f"SparkCase({self.parquet!r})"
+
+    @functools.cached_property
+    def dns(self) -> Any:
+        """``dns_queries`` as a Spark DataFrame (the Spark reader's; with its bucket)."""
+        where = _path(self.parquet, "dns_queries")
+        return self.spark.read.option("basePath", where).parquet(where)
 
     def _load_watched(self, extra: Iterable[str] = ()) -> None:
         """Load the DNS queries of the watched names not loaded yet."""
