@@ -4,9 +4,9 @@ Layout of ``DIR`` (docs/scale.md)::
 
     manifest.json                      schema version, row counts, sha256 of every file
     plans/data_0.parquet ...           one directory per canonical table
-    dns_queries/day=2025-10-20/bucket=7/data_0.parquet
-                                       Hive-partitioned: by UTC day and a hash bucket of
-                                       qname, so every query of a name is in one bucket
+    dns_queries/bucket=7/day=2025-10-20/data_0.parquet
+                                       Hive-partitioned: by a hash bucket of qname (every
+                                       query of a name is in one bucket) and UTC day
 
 The manifest makes the export evidence too: the sha256 of every source file (from the
 case's ``files`` inventory) and of every Parquet file written, and each table's row
@@ -30,7 +30,7 @@ MANIFEST = "manifest.json"
 FORMAT = "plan-forensics-parquet"
 DEFAULT_BUCKETS = 32
 # The Hive partition columns of dns_queries (not canonical columns: readers drop them).
-PARTITION_COLUMNS = ("day", "bucket")
+PARTITION_COLUMNS = ("bucket", "day")
 
 
 def _sha256(path: Path) -> str:
@@ -88,18 +88,23 @@ def _export_table(
     rows = con.execute(f"SELECT count(*) FROM {table.name}").fetchall()[0][0]
     cols = ", ".join(f'"{c}"' for c in table.column_names)
     if table is schema.DNS_QUERIES and rows:
-        query = (
-            f"SELECT {cols}, strftime(timezone('UTC', ts), '%Y-%m-%d') AS day, "
-            f"hash(qname) % {int(buckets)} AS bucket FROM {table.name}"
-        )
-        options = "FORMAT parquet, PARTITION_BY (day, bucket)"
+        # one bucket at a time: a partitioned write buffers every open partition, so
+        # all buckets at once would hold (or spill) the whole table
+        target.mkdir(parents=True)
+        for bucket in range(buckets):
+            query = (
+                f"SELECT {cols}, strftime(timezone('UTC', ts), '%Y-%m-%d') AS day "
+                f"FROM {table.name} WHERE hash(qname) % {int(buckets)} = {bucket}"
+            )
+            where = _quote(target / f"bucket={bucket}")
+            con.execute(f"COPY ({query}) TO '{where}' (FORMAT parquet, PARTITION_BY (day))")
     else:
         # one file, also when empty, so that every table has its schema on disk
         target.mkdir(parents=True)
         target = target / "data_0.parquet"
-        query = f"SELECT {cols} FROM {table.name}"
-        options = "FORMAT parquet"
-    con.execute(f"COPY ({query}) TO '{_quote(target)}' ({options})")
+        con.execute(
+            f"COPY (SELECT {cols} FROM {table.name}) TO '{_quote(target)}' (FORMAT parquet)"
+        )
     base = target if target.is_dir() else target.parent
     files = sorted(p for p in base.rglob("*.parquet"))
     return {
