@@ -34,10 +34,13 @@ def prepare(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, endpoints: Iterabl
             raise sql_error(path, exc) from exc
 
 
-# The selected names that no table of the case mentions (in any role).
+# The selected names that no table of the case mentions (in any role). The DNS side is
+# a semi join against the few selected names first: NOT IN over all of dns_queries
+# builds a hash table of every query (out of memory at 100 million with 4 GB).
 _UNMENTIONED_SQL = """
 SELECT name FROM pf_selected_endpoints
-WHERE name NOT IN (SELECT qname FROM dns_queries)
+WHERE name NOT IN (SELECT qname FROM dns_queries
+                   WHERE qname IN (SELECT name FROM pf_selected_endpoints))
   AND name NOT IN (SELECT endpoint FROM plans)
   AND name NOT IN (SELECT endpoint FROM enactor_events WHERE endpoint IS NOT NULL)
   AND name NOT IN (SELECT endpoint FROM operator_actions WHERE endpoint IS NOT NULL)
