@@ -1,5 +1,6 @@
 -- id: clock_skew
 -- title: Host clock contradicts causal order
+-- spark: global
 -- severity: low
 -- tables: enactor_events, planner_events, operator_actions, dns_queries
 -- description: A clock's events contradict causal order by more than min_ms (a plan
