@@ -293,9 +293,11 @@ class Case:
     # -- export (analyzer.parquet) ------------------------------------------------------
     def export_parquet(self, out: str | Path, *, buckets: int | None = None) -> dict[str, Any]:
         """Write every canonical table as Parquet under ``out`` (``dns_queries``
-        Hive-partitioned by day and name bucket) with a manifest; returns the manifest."""
+        Hive-partitioned by name bucket and day) with a manifest; returns the manifest.
+        ``out`` may not lie inside an ingested (evidence) directory."""
         from .parquet import DEFAULT_BUCKETS, export_parquet
 
+        refuse_inside_evidence(out, self.evidence_roots(), "the export directory")
         return export_parquet(self.con, out, buckets=buckets or DEFAULT_BUCKETS)
 
     # -- the story: timeline, gaps, report, audit (analyzer.report, analyzer.audit) -----------

@@ -96,3 +96,16 @@ def test_cli_export(exported: tuple[Path, Path, dict], tmp_path: Path) -> None:
     assert read_manifest(tmp_path / "x")["buckets"] == 32
     result = CliRunner().invoke(main, ["export", str(tmp_path), "--parquet", str(tmp_path / "y")])
     assert result.exit_code == 2 and "analyzer ingest" in result.output
+
+
+def test_the_export_never_goes_into_the_evidence(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    (logs / "enactor").mkdir(parents=True)
+    (logs / "enactor" / "e.log").write_text(
+        "ts=2025-10-20T07:00:00Z level=info host=e1 event=plan_check generation=1\n"
+    )
+    with open_case(tmp_path / "case.duckdb") as case:
+        case.ingest(logs)
+        with pytest.raises(InputError, match="inside the evidence directory"):
+            case.export_parquet(logs / "export")
+    assert not (logs / "export").exists()
