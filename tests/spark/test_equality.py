@@ -50,14 +50,18 @@ def runs(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str
     # the sample both ways: each task's DuckDB reading its bucket's files (the default
     # for a path), and Spark reading them and shuffling by bucket (as for s3a:// URLs)
     out = [
-        (f"sample, {reader} reads", *_both(spark, SAMPLE, tmp_path_factory.mktemp(reader), reader))
+        (
+            f"sample, {reader} reads",
+            *_both(spark, SAMPLE, tmp_path_factory.mktemp(f"spark-{reader}"), reader),
+        )
         for reader in ("duckdb", "spark")
     ]
     for scenario, seed, options in SEEDS:
         logs = tmp_path_factory.mktemp(f"seed{seed}")
         simulate(scenario, logs, seed=seed, **options)
         name = f"{scenario} seed {seed}"
-        out.append((name, *_both(spark, logs, logs.parent / f"export{seed}")))
+        export = tmp_path_factory.mktemp(f"spark-export-seed{seed}")
+        out.append((name, *_both(spark, logs, export)))
     return out
 
 
