@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -11,7 +12,7 @@ from ..case import Case
 from ..parquet import DEFAULT_BUCKETS
 from .common import CliError, case_for, existing_case, handle_errors
 
-F = TypeVar("F")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def engine_options(func: F) -> F:
@@ -26,7 +27,7 @@ def engine_options(func: F) -> F:
         metavar="DIR",
         help="With --engine spark: the Parquet export to read (a path or s3a://...).",
     )(func)
-    return click.option(  # type: ignore[no-any-return]
+    return click.option(
         "--engine",
         type=click.Choice(["duckdb", "spark"]),
         default="duckdb",
