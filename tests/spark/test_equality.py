@@ -21,9 +21,12 @@ from analyzer.spark.modes import spark_mode
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample_logs" / "dynamodb-2025-10-20"
 # Ten simulated systems: random small systems (faults, clock skew, malformed lines,
-# both designs), two with CloudTrail of the Enactors' writes, the change history
-# (CloudTrail and Resolver logs only) and a noisy day (names discovered in DNS alone).
-SEEDS = [("random", s, {}) for s in range(6)] + [
+# both designs), two with wrong clocks (the ordering model), two with CloudTrail of
+# the Enactors' writes, the change history (CloudTrail and Resolver logs only) and a
+# noisy day (names discovered in DNS alone).
+SEEDS = [("random", s, {}) for s in range(4)] + [
+    ("random", 4, {"clock_faults": True}),
+    ("random", 5, {"clock_faults": True}),
     ("random", 6, {"cloudtrail": True}),
     ("random", 7, {"cloudtrail": True}),
     ("change-history", 8, {}),
