@@ -75,6 +75,22 @@ FROM enactor_events
 WHERE event = 'plan_delete' AND generation IS NOT NULL
 GROUP BY generation;
 
+-- The DNS side of the recovery constraint: per resolver and name, an answered query
+-- right after a failed one, of the endpoints an operator restored. The only table of
+-- the model that reads dns_queries, and it is by name (each name's rows alone give its
+-- rows): on Spark it is computed per name bucket and the buckets' rows are the whole
+-- table (docs/scale.md).
+CREATE OR REPLACE TEMP TABLE pf_clock_recoveries AS
+SELECT qname, ts, file, line, pf_dns_clock(server, file) AS clock FROM (
+    SELECT qname, ts, failed, file, line, server,
+           lag(failed) OVER (PARTITION BY server, file, qname ORDER BY ts, line)
+               AS prev_failed
+    FROM dns_queries
+    WHERE qname IN (SELECT endpoint FROM operator_actions
+                    WHERE action = 'restore_endpoint' AND endpoint IS NOT NULL)
+      AND ts IS NOT NULL AND failed IS NOT NULL)
+WHERE NOT failed AND prev_failed;
+
 -- Every constraint "x on clock a before y on clock b", w = ts_y - ts_x (seconds).
 CREATE OR REPLACE TEMP TABLE pf_clock_constraints AS
 WITH refs AS (
@@ -151,20 +167,10 @@ WITH refs AS (
 ), restores AS (
     SELECT pf_operator_clock(file) AS clock, ts, endpoint, file, line
     FROM operator_actions WHERE action = 'restore_endpoint' AND endpoint IS NOT NULL
-), answered_after_failure AS (
-    -- per resolver and name: an answered query right after a failed one
-    SELECT qname, ts, file, line, pf_dns_clock(server, file) AS clock FROM (
-        SELECT qname, ts, failed, file, line, server,
-               lag(failed) OVER (PARTITION BY server, file, qname ORDER BY ts, line)
-                   AS prev_failed
-        FROM dns_queries
-        WHERE qname IN (SELECT endpoint FROM restores) AND ts IS NOT NULL
-          AND failed IS NOT NULL)
-    WHERE NOT failed AND prev_failed
 ), recovery AS (
     SELECT 'recovery', r.clock, q.clock, pf_secs(r.ts, q.ts), r.file, r.line, q.file, q.line,
            r.ts, q.ts
-    FROM answered_after_failure q
+    FROM pf_clock_recoveries q
     ASOF JOIN restores r ON r.endpoint = q.qname AND q.ts >= r.ts
 )
 SELECT * FROM created
@@ -184,9 +190,9 @@ CREATE OR REPLACE TEMP TABLE pf_clock_edges AS
 WITH pairs AS (
     SELECT time_bucket(to_seconds(pf_clock_window_s()), greatest(ts_a, ts_b)) AS win,
            a, b, min(w) AS w, count(*) AS n,
-           arg_min(kind, w) AS kind,
-           arg_min({'file_a': file_a, 'line_a': line_a, 'file_b': file_b, 'line_b': line_b}, w)
-               AS tightest
+           arg_min(kind, (w, kind, file_a, line_a, file_b, line_b)) AS kind,
+           arg_min({'file_a': file_a, 'line_a': line_a, 'file_b': file_b, 'line_b': line_b},
+                   (w, kind, file_a, line_a, file_b, line_b)) AS tightest
     FROM pf_clock_constraints WHERE a <> b
     GROUP BY ALL
 )
@@ -290,9 +296,12 @@ WITH clocks AS (
     UNION SELECT win, -lo_sol / (hi_sol - lo_sol) FROM ends
     WHERE hi_sol - lo_sol > 0 AND -lo_sol / (hi_sol - lo_sol) BETWEEN 0 AND 1
 ), t AS (
-    -- where along the segment (0: lo_sol, 1: hi_sol) the total |offset| is least
+    -- where along the segment (0: lo_sol, 1: hi_sol) the total |offset| is least, in
+    -- whole microseconds: a sum of doubles depends on the order of its rows (threads),
+    -- and equal costs must tie exactly for abs(t - 0.5) to decide
     SELECT win, arg_min(t, (cost, abs(t - 0.5))) AS t FROM (
-        SELECT c.win, c.t, sum(abs(e.lo_sol + c.t * (e.hi_sol - e.lo_sol))) AS cost
+        SELECT c.win, c.t,
+               sum(round(abs(e.lo_sol + c.t * (e.hi_sol - e.lo_sol)) * 1e6)::BIGINT) AS cost
         FROM candidates c JOIN ends e USING (win) GROUP BY c.win, c.t)
     GROUP BY win
 ), e AS (
@@ -328,7 +337,9 @@ FROM e;
 -- not listed (taken as synchronised).
 CREATE OR REPLACE TEMP TABLE host_clocks AS
 WITH w AS (
-    SELECT host, sum(offset_s * pairs) / sum(pairs) AS offset_s, min(lower_s) AS lower_s,
+    -- (the weighted sum in exact decimals: a sum of doubles depends on the row order)
+    SELECT host, sum((offset_s * pairs)::DECIMAL(38, 9)) / sum(pairs) AS offset_s,
+           min(lower_s) AS lower_s,
            max(upper_s) AS upper_s, median(bound_s) AS window_bound_s, count(*) AS windows
     FROM host_clock_windows GROUP BY host
 )

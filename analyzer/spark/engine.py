@@ -3,10 +3,12 @@
 The rules' DuckDB SQL runs unchanged; Spark distributes it:
 
 1. the driver's DuckDB loads the control-plane tables (small), and the DNS queries of
-   the names the control plane names (the watched names) when a derived file or a
-   global rule reads ``dns_queries``;
-2. it computes the derived state (``queries/_*.sql``) once and runs the ``global``
-   rules;
+   the names the control plane names (the watched names) only when a global rule
+   reads ``dns_queries``;
+2. it computes the derived state (``queries/_*.sql``) once, as on one machine: a
+   derived table that reads ``dns_queries`` (the clock model's DNS recoveries) is
+   computed by one task per name bucket and the buckets' rows combined
+   (``derived.py``); then it runs the ``global`` rules;
 3. the tables and derived tables the ``by qname`` rules name are broadcast, and one
    Spark task per name bucket runs those rules in its own DuckDB over its bucket:
    read in place by DuckDB (an export at a path), or read by Spark and handed over by
@@ -17,13 +19,11 @@ The rules' DuckDB SQL runs unchanged; Spark distributes it:
 from __future__ import annotations
 
 import functools
-import re
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import polars as pl
 import pyarrow as pa
 
@@ -31,19 +31,20 @@ from .. import schema
 from ..case import Case
 from ..errors import InputError, RuleError
 from ..parquet import MANIFEST, check_manifest, read_manifest
-from ..rules import Findings, Rule, load_rules
+from ..rules import Findings, Rule, RuleSet, load_rules
+from ..rules.loader import BUILTIN_DIR
 from ..rules.runner import (
+    CLOCKS_FILE,
     check_frame,
     normalise_name,
-    prepare,
     select,
     unmentioned_endpoints,
 )
 from . import worker
+from .derived import Task, prepare_on_spark, reads_dns, replayed, ship
 from .modes import spark_mode
 from .session import get_session
 
-_COMMENT = re.compile(r"--[^\n]*")
 # Columns of the control plane that hold DNS names: their names are the watched ones.
 NAME_COLUMNS = ("endpoint", "name", "alias_target")
 
@@ -66,10 +67,6 @@ def plan_rules(rules: Iterable[Rule]) -> tuple[list[Rule], list[Rule]]:
     return split["global"], split["qname"]
 
 
-def _reads_dns(text: str) -> bool:
-    return "dns_queries" in text
-
-
 def _path(root: str, name: str) -> str:
     return f"{root.rstrip('/')}/{name}"
 
@@ -79,21 +76,6 @@ def _manifest(session: Any, root: str) -> dict[str, Any]:
         return read_manifest(root)
     row = session.read.text(_path(root, MANIFEST), wholetext=True).first()
     return check_manifest(row[0] if row else "", _path(root, MANIFEST))
-
-
-def _words(rules: list[Rule], derived: list[tuple[Path, str]]) -> tuple[set[str], bool]:
-    """The identifiers the rules' SQL, and the derived files' macros and views (what a
-    task re-creates), may read, and whether one that names dns_queries selects ``*``
-    (a superset, found without parsing: a name missing here would empty a table)."""
-    texts = [r.sql for r in rules] + [
-        st.query
-        for _, text in derived
-        for st in duckdb.extract_statements(text)
-        if not worker.creates_table(st.query)
-    ]
-    texts = [_COMMENT.sub("", t) for t in texts]
-    star = any("dns_queries" in t and re.search(r"(?:\bSELECT|,|\.)\s*\*", t, re.I) for t in texts)
-    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(texts))), star
 
 
 class SparkCase(Case):
@@ -194,13 +176,12 @@ class SparkCase(Case):
         selected, values = select(ruleset, rules, min_severity, params)
         global_rules, qname_rules = plan_rules(selected)
         started = time.perf_counter()
-        if (
-            any(_reads_dns(t) for _, t in ruleset.derived)
-            or any(_reads_dns(r.sql) for r in global_rules)
-            or (self._watched and endpoints)
-        ):
+        # the derived state needs no DNS query here (its tables that read them are
+        # computed per bucket); a global rule that reads them gets the watched names'
+        if any(reads_dns(r.sql) for r in global_rules) or (self._watched and endpoints):
             self._load_watched(endpoints or ())
-        prepare(self.con, ruleset, endpoints or ())
+        self._prepare(ruleset, endpoints or ())
+        self.timings["derived"] = time.perf_counter() - started
         if progress:
             progress(", ".join(r.id for r in global_rules) or "rules", 0, len(selected))
         parts = [
@@ -213,29 +194,20 @@ class SparkCase(Case):
         if qname_rules:
             # ship only the tables the by-qname rules name (the rest goes empty), and
             # shuffle only the dns_queries columns they name
-            words, star = _words(qname_rules, ruleset.derived)
-            shipment = worker.Shipment(
-                tables={
-                    t.name: worker.to_ipc(self.con.sql(f"FROM {t.name}").arrow().read_all())
-                    for t in schema.TABLES
-                    if t.name in words and t is not schema.DNS_QUERIES
-                },
-                derived_sql=[(str(p), t) for p, t in ruleset.derived],
-                derived=worker.derived_tables(self.con, keep=words),
+            derived_sql = [(str(p), t) for p, t in ruleset.derived]
+            shipment = ship(
+                self.con,
+                [r.sql for r in qname_rules] + replayed(derived_sql),
+                derived_sql=derived_sql,
                 rules=[(r.id, str(r.path), r.wrapped_sql(), values[r.id]) for r in qname_rules],
             )
             sizes = [*shipment.tables.values(), *shipment.derived.values()]
             self.timings["broadcast_mb"] = sum(len(b) for b in sizes) / 1e6
-            known = schema.DNS_QUERIES.column_names
-            columns = [c for c in known if star or c in words]
             started = time.perf_counter()
             if progress:
                 ids = ", ".join(r.id for r in qname_rules)
                 progress(ids, len(global_rules), len(selected))
-            if self.reader == "duckdb":
-                parts.append(_by_bucket_files(self.spark, self.parquet, self.manifest, shipment))
-            else:
-                parts.append(_by_bucket(self.spark, self.dns, shipment, columns))
+            parts.append(self._per_bucket(shipment, worker.run_bucket, worker.findings_schema()))
             self.timings["by_qname"] = time.perf_counter() - started
         schema_ = worker.findings_schema()
         frame = pl.from_arrow(pa.concat_tables([p.cast(schema_) for p in parts]))
@@ -246,6 +218,27 @@ class SparkCase(Case):
         result = Findings.from_frames(frames)
         result.unmentioned = self._unmentioned()
         return result.at_or_above(min_severity) if min_severity else result
+
+    def _prepare(self, ruleset: RuleSet, endpoints: Iterable[str]) -> None:
+        """The derived state of ``ruleset`` on the driver, as ``prepare`` makes it."""
+        prepare_on_spark(self.con, ruleset, endpoints, self._per_bucket)
+        self._ordering_stale = False
+
+    def _per_bucket(self, shipment: worker.Shipment, task: Task, out: pa.Schema) -> pa.Table:
+        """``task(shipment, bucket)`` on every name bucket of dns_queries, by Spark; the
+        tasks' rows (schema ``out``)."""
+        if self.reader == "duckdb":
+            rows = _by_bucket_files(self.spark, self.parquet, self.manifest, shipment, task)
+        else:
+            rows = _by_bucket(self.spark, self.dns, shipment, task, out)
+        return pa.concat_tables([out.empty_table(), *(t.cast(out) for t in rows)])
+
+    def clocks(self) -> pl.DataFrame:
+        """``Case.clocks``: the ordering model made as ``findings`` makes it."""
+        if self._ordering_stale:
+            path = BUILTIN_DIR / CLOCKS_FILE
+            self._prepare(RuleSet(derived=[(path, path.read_text(encoding="utf-8"))]), ())
+        return super().clocks()
 
     def _unmentioned(self) -> tuple[str, ...]:
         """The selected names no table mentions (``Case.findings``'s ``unmentioned``),
@@ -291,43 +284,45 @@ def _watched_names(con: Any) -> set[str]:
 
 
 def _by_bucket_files(
-    spark: Any, root: str, manifest: dict[str, Any], shipment: worker.Shipment
-) -> pa.Table:
+    spark: Any, root: str, manifest: dict[str, Any], shipment: worker.Shipment, task: Task
+) -> list[pa.Table]:
     """One task per bucket, each reading its bucket's Parquet files with DuckDB."""
     buckets: dict[str, list[str]] = {}
     for f in manifest["tables"]["dns_queries"]["files"]:
         part = [p for p in f["path"].split("/") if p.startswith("bucket=")]
         buckets.setdefault(part[0] if part else "", []).append(_path(root, f["path"]))
     if not buckets:
-        return worker.findings_schema().empty_table()
+        return []
     shipped = spark.sparkContext.broadcast(shipment)
 
     def run(files: list[str]) -> bytes:
-        return worker.to_ipc(worker.run_bucket(shipped.value, files))
+        return worker.to_ipc(task(shipped.value, files))
 
     try:
         groups = list(buckets.values())
         results = spark.sparkContext.parallelize(groups, len(groups)).map(run).collect()
     finally:
         shipped.unpersist()
-    return pa.concat_tables([worker.from_ipc(r) for r in results])
+    return [worker.from_ipc(r) for r in results]
 
 
-def _by_bucket(spark: Any, dns: Any, shipment: worker.Shipment, columns: list[str]) -> pa.Table:
-    """Group dns_queries by name bucket; each group runs the by-qname rules in DuckDB."""
+def _by_bucket(
+    spark: Any, dns: Any, shipment: worker.Shipment, task: Task, out: pa.Schema
+) -> list[pa.Table]:
+    """Group dns_queries by name bucket (its columns the shipment names); each group
+    runs ``task`` in DuckDB."""
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    out = from_arrow_schema(worker.findings_schema())
     if "bucket" not in dns.columns:  # an empty table is exported unpartitioned
         dns = dns.withColumn("bucket", F.lit(0))
     shipped = spark.sparkContext.broadcast(shipment)
 
     def run(rows: pa.Table) -> pa.Table:
-        return worker.run_bucket(shipped.value, rows.drop_columns(["bucket"]))
+        return task(shipped.value, rows.drop_columns(["bucket"])).cast(out)
 
-    grouped = dns.select(*columns, "bucket").groupBy("bucket").applyInArrow(run, out)
+    grouped = dns.select(*shipment.columns, "bucket").groupBy("bucket")
     try:
-        return grouped.toArrow()
+        return [grouped.applyInArrow(run, from_arrow_schema(out)).toArrow()]
     finally:
         shipped.unpersist()

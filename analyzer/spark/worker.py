@@ -5,7 +5,9 @@ of ``queries/_*.sql`` (computed once, globally), as Arrow IPC bytes, broadcast t
 executors. Each task then opens an in-memory DuckDB, loads the shipment and its own
 rows of ``dns_queries`` (one name bucket), replays the derived files with every derived
 table replaced by its global copy (macros and views are re-created, views now over the
-task's rows) and runs its rules. No pyspark here: the module is also the driver's.
+task's rows) and runs its rules; or, before that, computes one derived table that reads
+``dns_queries`` over its bucket, for the driver (``derive_bucket``). No pyspark here:
+the module is also the driver's.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ class Shipment:
     derived: dict[str, bytes] = field(default_factory=dict)  # derived table -> Arrow IPC
     rules: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
     # (id, path, wrapped SQL, parameter values) of the rules the tasks run
+    statement: tuple[str, str, str] | None = None
+    # or (path, table, SQL) of a derived table that reads dns_queries, for derive_bucket
+    columns: list[str] = field(default_factory=list)  # the dns_queries columns they read
 
 
 def new_connection() -> duckdb.DuckDBPyConnection:
@@ -162,16 +167,16 @@ def findings_schema() -> pa.Schema:
     )
 
 
-def run_bucket(shipment: Shipment, dns_rows: pa.Table | list[str]) -> pa.Table:
-    """One task: the shipment plus one bucket of ``dns_queries`` (Arrow rows, or the
-    bucket's Parquet files, read by DuckDB in place); its rules' findings."""
+def open_bucket(shipment: Shipment, dns_rows: pa.Table | list[str]) -> duckdb.DuckDBPyConnection:
+    """A task's DuckDB: the shipment plus one bucket of ``dns_queries`` (Arrow rows, or
+    the bucket's Parquet files, read by DuckDB in place), the derived state replayed."""
     con = new_connection()
     try:
         for name, data in shipment.tables.items():
             load(con, name, from_ipc(data))
         if isinstance(dns_rows, pa.Table):
             load(con, "dns_queries", dns_rows)
-        else:
+        elif dns_rows:
             # a view: DuckDB reads only the columns and row groups the rules need
             cols = ", ".join(f'"{c}"' for c in schema.DNS_QUERIES.column_names)
             files = ", ".join("'" + f.replace("'", "''") + "'" for f in dns_rows)
@@ -181,6 +186,31 @@ def run_bucket(shipment: Shipment, dns_rows: pa.Table | list[str]) -> pa.Table:
                 "hive_partitioning = false)"
             )
         replay_derived(con, shipment)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def run_bucket(shipment: Shipment, dns_rows: pa.Table | list[str]) -> pa.Table:
+    """One task: the findings of the shipment's rules over one bucket."""
+    con = open_bucket(shipment, dns_rows)
+    try:
         return run_rules_sql(con, shipment.rules).cast(findings_schema())
+    finally:
+        con.close()
+
+
+def derive_bucket(shipment: Shipment, dns_rows: pa.Table | list[str]) -> pa.Table:
+    """One task: the shipment's derived table (one that reads dns_queries) over one
+    bucket; the union of the buckets' rows is the table (docs/scale.md)."""
+    assert shipment.statement is not None
+    path, name, sql = shipment.statement
+    con = open_bucket(shipment, dns_rows)
+    try:
+        con.execute(sql)
+        return con.sql(f'FROM "{name}"').arrow().read_all()
+    except duckdb.Error as exc:
+        raise sql_error(Path(path), exc) from exc
     finally:
         con.close()

@@ -1,9 +1,11 @@
 """The same rules, the same findings: DuckDB on the case against Spark on its export.
 
-On the bundled sample and ten simulated systems, ``SparkCase.findings()`` over the
-Parquet export must return exactly the records ``Case.findings()`` returns: rule,
-severity, times, endpoint, generation, host, summary, details and evidence, in the
-same order.
+On the bundled sample (also with one Enactor's clock 2.5 s behind) and ten simulated
+systems, ``SparkCase.findings()`` over the Parquet export must return exactly the
+records ``Case.findings()`` returns: rule, severity, times, endpoint, generation, host,
+summary, details and evidence, in the same order. The ordering model under them must
+be the same too, made on the driver without its DNS queries (those it reads are
+computed per name bucket).
 """
 
 from __future__ import annotations
@@ -34,22 +36,38 @@ SEEDS = [("random", s, {}) for s in range(4)] + [
 ]
 
 
+# The ordering model's tables, compared row for row (the DNS side included).
+MODEL = ("pf_clock_recoveries", "pf_clock_constraints", "host_clock_windows", "host_clocks")
+
+
+def _model(con: Any) -> dict[str, list[Any]]:
+    return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in MODEL}
+
+
 def _both(
-    spark: Any, logs: Path, export: Path, reader: str | None = None
-) -> tuple[list[dict[str, Any]], list[Any]]:
+    spark: Any, logs: Path, export: Path, reader: str | None = None, clocks: bool = False
+) -> tuple[list[dict[str, Any]], list[Any], int]:
     from analyzer.spark.engine import SparkCase
 
     with open_case(None) as case:
         case.ingest(logs)
         expected = case.findings().records()
+        model = _model(case.con)
+        expected_clocks = case.clocks()
         case.export_parquet(export, buckets=3)
     with SparkCase(export, session=spark, reader=reader) as on_spark:
         got = on_spark.findings().records()
-    return expected, got
+        # the driver read no DNS query (no global rule reads them), yet the same model
+        assert on_spark.con.execute("SELECT count(*) FROM dns_queries").fetchall() == [(0,)]
+        assert _model(on_spark.con) == model, logs
+    if clocks:  # Case.clocks() before any rule ran: the same model
+        with SparkCase(export, session=spark, reader=reader) as on_spark:
+            assert on_spark.clocks().equals(expected_clocks)
+    return expected, got, len(model["pf_clock_recoveries"])
 
 
 @pytest.fixture(scope="module")
-def runs(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, Any, Any]]:
+def runs(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, Any, Any, int]]:
     # the sample both ways: each task's DuckDB reading its bucket's files (the default
     # for a path), and Spark reading them and shuffling by bucket (as for s3a:// URLs)
     out = [
@@ -59,6 +77,12 @@ def runs(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str
         )
         for reader in ("duckdb", "spark")
     ]
+    # the sample's story with the slowed Enactor's clock 2.5 s behind (recovery
+    # constraints from the DNS side pin it)
+    skewed = tmp_path_factory.mktemp("sample-skewed")
+    simulate("dynamodb-2025-10-20", skewed, seed=20251020, clocks=("dns-enactor-use1-az4=-2.5",))
+    export = tmp_path_factory.mktemp("spark-export-skewed")
+    out.append(("sample, a clock 2.5 s behind", *_both(spark, skewed, export, clocks=True)))
     for scenario, seed, options in SEEDS:
         logs = tmp_path_factory.mktemp(f"seed{seed}")
         simulate(scenario, logs, seed=seed, **options)
@@ -68,27 +92,31 @@ def runs(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str
     return out
 
 
-def test_spark_finds_exactly_what_duckdb_finds(runs: list[tuple[str, Any, Any]]) -> None:
-    assert len(runs) == 2 + len(SEEDS)
-    for name, expected, got in runs:
+def test_spark_finds_exactly_what_duckdb_finds(runs: list[tuple[str, Any, Any, int]]) -> None:
+    assert len(runs) == 3 + len(SEEDS)
+    for name, expected, got, _ in runs:
         assert len(got) == len(expected), name
         for want, have in zip(expected, got, strict=True):
             assert have == want, f"{name}: {want['rule']} at {want['start']}"
 
 
-def test_the_runs_exercise_both_modes(runs: list[tuple[str, Any, Any]]) -> None:
-    """Not vacuous: per-bucket (by qname) and global rules both found something."""
+def test_the_runs_exercise_both_modes(runs: list[tuple[str, Any, Any, int]]) -> None:
+    """Not vacuous: per-bucket (by qname) and global rules both found something, and
+    the clock model read DNS recoveries (the table computed per bucket)."""
     from analyzer.rules import load_rules
 
     rules = load_rules().rules
     modes = Counter(
         spark_mode(rules[f["rule"]].spark, rules[f["rule"]].tables)[0]
-        for _, expected, _ in runs
+        for _, expected, _, _ in runs
         for f in expected
     )
     assert modes["qname"] > 0 and modes["global"] > 0, modes
-    found = {f["rule"] for _, expected, _ in runs for f in expected}
+    found = {f["rule"] for _, expected, _, _ in runs for f in expected}
     assert {"record_set_emptied", "dns_resolution_failure", "endpoint_empty"} <= found, found
+    assert {"clock_skew", "non_monotonic_apply"} <= found, found
+    recovered = [name for name, _, _, recoveries in runs if recoveries]
+    assert "sample, a clock 2.5 s behind" in recovered, recovered
 
 
 def test_cli_detect_and_report_on_spark(spark: Any, tmp_path: Path) -> None:
