@@ -111,7 +111,7 @@ def run_child(step: str, db: Path, export: Path) -> dict[str, Any]:
         "print(json.dumps(b.STEPS[sys.argv[2]](sys.argv[3], sys.argv[4])))"
     )
     args = [sys.executable, "-c", code, str(ROOT / "benchmarks"), step, str(db), str(export)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = [0.0]
 
     def sample() -> None:
@@ -121,10 +121,11 @@ def run_child(step: str, db: Path, export: Path) -> dict[str, Any]:
 
     watcher = threading.Thread(target=sample, daemon=True)
     watcher.start()
-    out, _ = proc.communicate()
+    out, err = proc.communicate()
     watcher.join()
     if proc.returncode != 0:
-        raise SystemExit(f"step {step} failed ({proc.returncode})")
+        tail = "\n".join(err.splitlines()[-15:])
+        raise SystemExit(f"step {step} failed ({proc.returncode}):\n{tail}")
     result = json.loads(out.strip().splitlines()[-1])
     result["peak_mb"] = peak[0]
     return result

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -25,6 +26,12 @@ from ..rules.runner import prepare
 from . import worker
 
 _COMMENT = re.compile(r"--[^\n]*")
+# What a replayed statement defines: ``CREATE [OR REPLACE] TEMP MACRO|VIEW name``.
+_DEFINES = re.compile(
+    r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?(?:MACRO|FUNCTION|VIEW)\s+"
+    r"(?:IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)",
+    re.I,
+)
 
 # (shipment, the task to run on each bucket, its output's schema) -> the tasks' rows
 Task = Callable[[worker.Shipment, pa.Table | list[str]], pa.Table]
@@ -36,13 +43,25 @@ def reads_dns(sql: str) -> bool:
     return "dns_queries" in _COMMENT.sub("", sql)
 
 
-def words(texts: Iterable[str]) -> tuple[set[str], bool]:
-    """The identifiers these SQL texts may read, and whether one that names dns_queries
-    selects ``*`` (a superset, found without parsing: a name missing here would empty
-    a table)."""
+def words(texts: Iterable[str], definitions: Iterable[str] = ()) -> tuple[set[str], bool]:
+    """The identifiers these SQL texts may read, with those of every macro or view of
+    ``definitions`` they name (transitively), and whether one that names dns_queries
+    selects ``*``. A superset, found without parsing: a name missing here would empty a
+    table; a definition nothing names is left out (its tables need no rows)."""
     texts = [_COMMENT.sub("", t) for t in texts]
+    found = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(texts)))
     star = any("dns_queries" in t and re.search(r"(?:\bSELECT|,|\.)\s*\*", t, re.I) for t in texts)
-    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(texts))), star
+    pending = {i: _COMMENT.sub("", d) for i, d in enumerate(definitions)}
+    while used := [i for i, d in pending.items() if _defined(d) in found | {None}]:
+        more, more_star = words([pending.pop(i) for i in used])
+        found |= more
+        star = star or more_star
+    return found, star
+
+
+def _defined(statement: str) -> str | None:
+    match = _DEFINES.match(statement)
+    return match[1] if match else None
 
 
 def replayed(derived: Iterable[tuple[str, str]]) -> list[str]:
@@ -55,10 +74,11 @@ def replayed(derived: Iterable[tuple[str, str]]) -> list[str]:
     ]
 
 
-def ship(con: duckdb.DuckDBPyConnection, texts: list[str], **fields: object) -> worker.Shipment:
-    """A shipment of the canonical and derived tables ``texts`` name (the other derived
-    tables go empty) and of the dns_queries columns they name, besides ``fields``."""
-    named, star = words(texts)
+def ship(con: duckdb.DuckDBPyConnection, texts: list[str], **fields: Any) -> worker.Shipment:
+    """A shipment of the canonical and derived tables ``texts`` name, directly or through
+    the macros and views a task replays (the other derived tables go empty), and of the
+    dns_queries columns they name, besides ``fields`` (``derived_sql``...)."""
+    named, star = words(texts, replayed(fields.get("derived_sql", [])))
     return worker.Shipment(
         tables={
             t.name: worker.to_ipc(con.sql(f"FROM {t.name}").arrow().read_all())
@@ -67,7 +87,7 @@ def ship(con: duckdb.DuckDBPyConnection, texts: list[str], **fields: object) -> 
         },
         derived=worker.derived_tables(con, keep=named),
         columns=[c for c in schema.DNS_QUERIES.column_names if star or c in named],
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )
 
 
@@ -102,7 +122,7 @@ def _derive(
     done: list[tuple[str, str]],
     per_bucket: PerBucket,
 ) -> None:
-    shipment = ship(con, [sql, *replayed(done)], derived_sql=done, statement=(path, name, sql))
+    shipment = ship(con, [sql], derived_sql=done, statement=(path, name, sql))
     columns = worker.derive_bucket(shipment, []).schema  # its columns, from no rows
     con.register("pf_bucket_rows", per_bucket(shipment, worker.derive_bucket, columns))
     try:

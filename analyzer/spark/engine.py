@@ -41,7 +41,7 @@ from ..rules.runner import (
     unmentioned_endpoints,
 )
 from . import worker
-from .derived import Task, prepare_on_spark, reads_dns, replayed, ship
+from .derived import Task, prepare_on_spark, reads_dns, ship
 from .modes import spark_mode
 from .session import get_session
 
@@ -182,6 +182,7 @@ class SparkCase(Case):
             self._load_watched(endpoints or ())
         self._prepare(ruleset, endpoints or ())
         self.timings["derived"] = time.perf_counter() - started
+        started = time.perf_counter()
         if progress:
             progress(", ".join(r.id for r in global_rules) or "rules", 0, len(selected))
         parts = [
@@ -197,7 +198,7 @@ class SparkCase(Case):
             derived_sql = [(str(p), t) for p, t in ruleset.derived]
             shipment = ship(
                 self.con,
-                [r.sql for r in qname_rules] + replayed(derived_sql),
+                [r.sql for r in qname_rules],
                 derived_sql=derived_sql,
                 rules=[(r.id, str(r.path), r.wrapped_sql(), values[r.id]) for r in qname_rules],
             )

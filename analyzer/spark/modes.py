@@ -4,7 +4,10 @@
               ``dns_queries`` rows (and the control plane): it runs once per name
               bucket on the executors, and the union of the buckets is the whole.
 ``global``    the rule runs once, in the driver's DuckDB, over the control plane and
-              the DNS queries of the names the control plane names (watched names).
+              the derived state (whose tables that read ``dns_queries`` are computed
+              per name bucket, analyzer.spark.derived); if its own SQL reads
+              ``dns_queries``, over the DNS queries of the names the control plane
+              names (watched names).
 ``unsupported: WHY``  the rule cannot run on Spark; the engine refuses it and says why.
 
 Without the key, a rule that does not read ``dns_queries`` is ``global``; one that
