@@ -62,3 +62,20 @@ def test_cli_engine_options_go_together(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--engine spark" in result.output
     result = runner.invoke(main, ["detect"])
     assert result.exit_code == 2 and "PATH" in result.output
+
+
+def test_a_shipment_names_what_the_rules_reach_through_macros_and_views() -> None:
+    """Tables a rule reads through a macro or view it names are shipped with their rows
+    (a missing one would empty them silently); those only unnamed views read are not."""
+    from analyzer.spark.derived import words
+
+    definitions = [
+        "-- the newest\nCREATE OR REPLACE TEMP MACRO pf_top(x) AS (SELECT max(g) FROM pf_mid)",
+        "CREATE TEMP VIEW pf_mid AS SELECT g FROM plans",
+        "CREATE TEMP VIEW pf_unused AS SELECT t.* FROM enactor_events t, dns_queries",
+    ]
+    found, star = words(["SELECT pf_top(1) FROM dns_queries WHERE qname = 'a'"], definitions)
+    assert {"pf_top", "pf_mid", "plans", "dns_queries", "qname"} <= found
+    assert "enactor_events" not in found and not star
+    found, star = words(["SELECT * FROM pf_unused"], definitions)
+    assert "enactor_events" in found and star  # the view selects every dns_queries column
