@@ -23,6 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from .. import schema
+from ..case import _tune as tune_connection  # memory limit, spill directory
 from ..rules.loader import FINDING_COLUMNS, sql_error
 
 # A derived statement that creates a table: ``CREATE [OR REPLACE] TEMP TABLE name``.
@@ -68,10 +69,12 @@ class Shipment:
 def new_connection() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the canonical (empty) tables, as a case has them but
     without NOT NULL: the rows held them in the case, and a task's pruned columns are
-    null."""
+    null. One thread (one Spark core) and the case's memory limit
+    (``PLAN_FORENSICS_MEMORY_LIMIT``, 1 GB by default), spilling beyond it: a bucket
+    holding a name with half of all queries must not take the executor's memory."""
     con = duckdb.connect(config={"threads": 1})
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
+    tune_connection(con, in_memory=True)
     for table in schema.TABLES:
         con.execute(table.ddl().replace(" NOT NULL", ""))
     return con
