@@ -7,8 +7,9 @@
 The case's connection is wrapped so that each statement the rules (``Case.findings``)
 and the report (``make_report``: story, gaps, proofs, timeline, figures) send to
 DuckDB is first run once with DuckDB's JSON profiling on (``EXPLAIN ANALYZE``'s
-numbers, per operator). The table lists each statement with its origin (rule id, or
-the analyzer function that sent it), its time, the rows it read at most in one
+numbers, per operator). The table lists each statement with its origin (rule id, the
+report's query file such as ``gaps/silent_host.sql``, or the analyzer function that
+sent it), its time, the rows it read at most in one
 operator, and its joins. A join that is not a hash join is flagged when both its
 inputs multiply to ``--flag-pairs`` or more (and the smaller has 100 rows or more): a
 nested-loop, blockwise, piecewise merge or inequality join, or a cross product is
@@ -199,12 +200,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from analyzer import open_case
     from analyzer.report import make_report
+    from analyzer.report.queries import FINDINGS, load_queries
     from analyzer.rules.loader import load_rules
 
     ruleset = load_rules()
     labels = {}
     for rule in ruleset.rules.values():
         labels[rule.wrapped_sql()] = rule.id
+    for name, query in load_queries().items():  # queries/{gaps,timeline,proofs}/*.sql
+        labels[query.sql.split(FINDINGS)[0][:200]] = f"{name}.sql"
     for path, sql in ruleset.derived:
         for part in sql.split(";"):
             if len(part.strip()) > 40:

@@ -20,6 +20,8 @@ import polars as pl
 
 from . import timefmt
 from .findings import Finding
+from .proof_steps import Proof, Step
+from .queries import query
 
 # kind -> phase (the timeline's KINDS holds them, in its tie-break order)
 KINDS: dict[str, str] = {
@@ -29,87 +31,19 @@ KINDS: dict[str, str] = {
     "record_set_restored": "recovery",
 }
 
-# One row per step, in the shape of the timeline's candidate events. {F} is the findings
-# table. A change id an Enactor line names adds that line to the step's evidence.
-_STEPS_SQL = """
-WITH f AS (
-    SELECT *, TRY_CAST(json_extract_string(details, '$.change_id') AS VARCHAR) AS cid,
-           TRY_CAST(json_extract_string(details, '$.restored_change_id') AS VARCHAR) AS back_cid
-    FROM {F}
-    WHERE rule IN ('record_set_emptied', 'conflicting_writers', 'unlogged_change')
-), enactor AS (
-    SELECT change_id,
-           arg_min({{'file': file, 'line': line, 'record': NULL::BIGINT}}, (ts, file, line)) AS ev,
-           arg_min(host, (ts, file, line)) AS host
-    FROM enactor_events
-    WHERE event = 'endpoint_update' AND change_id IS NOT NULL
-    GROUP BY change_id
-)
-SELECT f.start AS ts, f.rule AS kind, f.host, f.endpoint, NULL::BIGINT AS generation, f.rule,
-       f.id AS finding_id,
-       list_filter([f.evidence[1], e.ev], lambda x: x.file IS NOT NULL) AS evidence,
-       to_json({{'details': f.details::JSON, 'end': f."end", 'enactor': e.host}}) AS facts
-FROM f LEFT JOIN enactor e ON e.change_id = f.cid
-UNION ALL
-SELECT f."end", 'record_set_restored',
-       json_extract_string(f.details, '$.restored_by'), f.endpoint, NULL, f.rule, f.id,
-       list_filter([f.evidence[-1], e.ev], lambda x: x.file IS NOT NULL),
-       to_json({{'details': f.details::JSON, 'since': f.start, 'enactor': e.host}})
-FROM f LEFT JOIN enactor e ON e.change_id = f.back_cid
-WHERE f.rule = 'record_set_emptied' AND f."end" IS NOT NULL
-"""
-
-
-# The timeline's candidate rows with the change-history steps, evidence typed with
-# ``record``; each Enactor line of a row's evidence whose change id the trail holds brings
-# the CloudTrail line of that change: the write as the Enactor logged it and as Route 53
-# got it. {raw}: the rows so far, {steps}: the steps.
-_WITH_STEPS_SQL = """
-WITH rows AS (
-    SELECT * REPLACE (CAST(evidence AS STRUCT(file VARCHAR, line BIGINT, record BIGINT)[])
-                      AS evidence)
-    FROM {raw}
-    UNION ALL BY NAME
-    SELECT * FROM {steps}
-), numbered AS (SELECT row_number() OVER () AS _i, * FROM rows),
-ev AS (SELECT _i, unnest(evidence) AS e FROM numbered),
-trail AS (
-    SELECT change_id, arg_min({{'file': file, 'line': line, 'record': record}}, (ts, file, line))
-               AS ev
-    FROM record_changes WHERE change_id IS NOT NULL GROUP BY change_id
-),
-linked AS (
-    SELECT ev._i, list(DISTINCT t.ev) AS extra
-    FROM ev
-    JOIN enactor_events x ON x.file = ev.e.file AND x.line = ev.e.line
-    JOIN trail t ON t.change_id = x.change_id
-    GROUP BY ev._i
-)
-SELECT * EXCLUDE (_i, evidence),
-       list_transform(evidence, lambda x: {{'file': x.file, 'line': x.line}}) AS evidence,
-       list_transform(evidence, lambda x: x.record) AS _records
-FROM (
-    SELECT n.* EXCLUDE (evidence),
-           list_concat(n.evidence, list_filter(coalesce(l.extra, []),
-                                               lambda x: NOT list_contains(n.evidence, x)))
-               AS evidence
-    FROM numbered n LEFT JOIN linked l USING (_i)
-)
-ORDER BY _i
-"""
-
 
 def with_steps(con: duckdb.DuckDBPyConnection, F: str, raw: pl.DataFrame) -> pl.DataFrame:
     """The timeline's candidate rows plus the change-history steps (unchanged without a
     change history)."""
     if not con.execute("SELECT count(*) FROM record_changes").fetchall()[0][0]:
         return raw
-    steps = con.sql(_STEPS_SQL.format(F=F)).pl().to_arrow()
+    steps = query("timeline/change_history_steps").run(con, F).pl().to_arrow()
+    # the names queries/timeline/change_history_evidence.sql reads
     name = "_pf_timeline_raw"
     con.register(name, raw.to_arrow())
     con.register(name + "_steps", steps)
     try:
-        out = con.sql(_WITH_STEPS_SQL.format(raw=name, steps=name + "_steps")).pl()
+        out = query("timeline/change_history_evidence").run(con).pl()
     finally:
         con.unregister(name)
         con.unregister(name + "_steps")
@@ -197,10 +131,8 @@ def sentence(kind: str, r: Mapping[str, Any], facts: Mapping[str, Any], tz: str)
 PROVEN = ("record_set_emptied", "conflicting_writers")
 
 
-def proof(f: Finding, tz: str) -> Any:
+def proof(f: Finding, tz: str) -> Proof:
     """The ``Proof`` of a critical or high change-history finding (``PROVEN``)."""
-    from .proofs import Proof, Step
-
     build = prove_emptied if f["rule"] == "record_set_emptied" else prove_fight
     steps, then, therefore, missing = build(f, Step, tz)
     return Proof(f["id"], f["rule"], f["severity"], steps, then, therefore, missing)
@@ -261,31 +193,9 @@ def prove_fight(f: Finding, steps: Any, tz: str) -> tuple[list[Any], str, str, l
 
 
 # -- gaps -----------------------------------------------------------------------------------
-# An Enactor's ok write whose change id the trail does not hold as a successful change,
-# while the trail covers that time: the trail (or the write) is missing. A failed call of
-# the same name within a minute is named.
-_WRITE_GAPS_SQL = """
-WITH span AS (SELECT min(ts) AS lo, max(ts) AS hi FROM record_changes),
-ok AS (
-    SELECT DISTINCT change_id FROM record_changes WHERE error_code IS NULL AND change_id IS NOT NULL
-)
-SELECT e.ts, e.host, e.endpoint, e.change_id, e.file, e.line,
-       (SELECT arg_min({'error': c.error_code, 'ts': c.ts, 'file': c.file, 'line': c.line,
-                        'record': c.record}, abs(epoch(c.ts) - epoch(e.ts)))
-        FROM record_changes c
-        WHERE c.name = e.endpoint AND c.error_code IS NOT NULL
-          AND c.ts BETWEEN e.ts - INTERVAL 60 SECOND AND e.ts + INTERVAL 60 SECOND) AS failed
-FROM enactor_events e, span
-WHERE e.event = 'endpoint_update' AND e.status = 'ok' AND e.change_id IS NOT NULL
-  AND e.ts BETWEEN span.lo AND span.hi
-  AND e.change_id NOT IN (SELECT change_id FROM ok)
-ORDER BY e.ts, e.file, e.line
-"""
-
-
 def write_gaps(con: duckdb.DuckDBPyConnection, tz: str) -> list[dict[str, Any]]:
     rows = []
-    for r in con.sql(_WRITE_GAPS_SQL).pl().to_dicts():
+    for r in query("gaps/write_not_in_trail").run(con).pl().to_dicts():
         failed = r["failed"]
         held = (
             f"it holds a failed call ({failed['error']}) for {r['endpoint']} at "

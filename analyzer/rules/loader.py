@@ -19,7 +19,9 @@ Parameters reach the SQL as DuckDB prepared-statement parameters (``$min_s``), n
 by string formatting. Files whose name starts with ``_`` are shared derived state
 (views, macros), run before the rules. Loading collects every error (like pySigma's
 collections) so that one broken file does not hide the others; each ``RuleError``
-carries the file and line.
+carries the file and line. The report's queries (``queries/gaps``, ``timeline``,
+``proofs``: ``REPORT_QUERY_DIRS``) share the header (``parse_header``) but are not
+rules (``analyzer/report/queries.py``).
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ FINDING_COLUMNS: dict[str, str] = {
 }
 
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "queries"
+# Sub-folders of queries/ holding the incident report's queries (analyzer/report/queries.py),
+# in the same header format: not rules.
+REPORT_QUERY_DIRS = ("gaps", "proofs", "timeline")
 
 _KEYS = ("id", "title", "severity", "tables", "description")
 _OPTIONAL_KEYS = ("spark",)
@@ -138,8 +143,26 @@ def _strip_sql(sql: str) -> str:
     return sql.rstrip().rstrip(";").rstrip()
 
 
-def parse_rule(path: Path, text: str) -> Rule:
-    """Parse one rule file; raises ``RuleError`` with the file and line of the fault."""
+@dataclass(frozen=True)
+class Header:
+    """A query file's metadata header: its ``-- key: value`` fields and ``param`` lines
+    (each with its line number) and the free comment that follows it (``notes``)."""
+
+    fields: dict[str, tuple[str, int]]
+    param_lines: list[tuple[str, int]]
+    notes: str
+
+
+def parse_header(
+    path: Path,
+    text: str,
+    keys: tuple[str, ...] = _KEYS,
+    what: str = "rule",
+    optional: tuple[str, ...] = (),
+) -> Header:
+    """Parse the header of a query file whose keys are ``keys`` (all required, ``id`` a
+    lower-case identifier), ``optional`` and ``param`` lines; ``RuleError`` at the fault's
+    line."""
     fields: dict[str, tuple[str, int]] = {}
     params: list[tuple[str, int]] = []
     key: str | None = None
@@ -159,8 +182,8 @@ def parse_rule(path: Path, text: str) -> Rule:
             params.append((match["value"].strip(), number))
         elif match := _KEY_LINE.match(line):
             key = match["key"]
-            if key not in _KEYS + _OPTIONAL_KEYS:
-                known = ", ".join((*_KEYS, *_OPTIONAL_KEYS, "param"))
+            if key not in keys + optional:
+                known = ", ".join((*keys, *optional, "param"))
                 raise RuleError(
                     f"unknown header key {key!r} (known: {known})", file=path, line=number
                 )
@@ -170,20 +193,27 @@ def parse_rule(path: Path, text: str) -> Rule:
         else:
             body = number - 1
             break
-    for req in _KEYS:
+    for req in keys:
         if not fields.get(req, ("", 0))[0]:
             raise RuleError(f"the header lacks {req!r}", file=path, line=1)
-    rule_id, at = fields["id"]
-    if not _ID.match(rule_id):
-        raise RuleError(f"rule id {rule_id!r} is not a lower-case identifier", file=path, line=at)
-    severity, at = fields["severity"]
-    if severity not in SEVERITIES:
+    query_id, at = fields["id"]
+    if not _ID.match(query_id):
         raise RuleError(
-            f"severity {severity!r} is not one of {', '.join(SEVERITIES)}", file=path, line=at
+            f"{what} id {query_id!r} is not a lower-case identifier", file=path, line=at
         )
-    tables_text, at = fields["tables"]
+    notes = []
+    for raw in lines[body:]:
+        if not raw.startswith("--"):
+            break
+        notes.append(raw[2:].strip())
+    return Header(fields, params, " ".join(" ".join(notes).split()))
+
+
+def parse_tables(header: Header, path: Path, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The header's ``tables``: canonical tables (or one of ``extra``), else ``RuleError``."""
+    tables_text, at = header.fields["tables"]
     tables = tuple(t.strip() for t in tables_text.split(",") if t.strip())
-    unknown = [t for t in tables if t not in schema.TABLES_BY_NAME]
+    unknown = [t for t in tables if t not in schema.TABLES_BY_NAME and t not in extra]
     if unknown:
         raise RuleError(
             f"unknown table {', '.join(unknown)} (canonical tables: "
@@ -191,7 +221,13 @@ def parse_rule(path: Path, text: str) -> Rule:
             file=path,
             line=at,
         )
-    parsed = tuple(_parse_param(text, path, number) for text, number in params)
+    return tables
+
+
+def parse_params(header: Header, path: Path, text: str) -> tuple[Param, ...]:
+    """The header's parameters; those declared must be those the SQL uses as ``$name``."""
+    params = header.param_lines
+    parsed = tuple(_parse_param(line, path, number) for line, number in params)
     names = [p.name for p in parsed]
     if len(set(names)) != len(names):
         raise RuleError("a parameter is declared twice", file=path, line=params[0][1])
@@ -203,30 +239,37 @@ def parse_rule(path: Path, text: str) -> Rule:
             + [f"param {n} declared but not used as ${n}" for n in unused]
         )
         raise RuleError(problem, file=path, line=params[0][1] if params else 1)
-    if "spark" in fields:
+    return parsed
+
+
+def parse_rule(path: Path, text: str) -> Rule:
+    """Parse one rule file; raises ``RuleError`` with the file and line of the fault."""
+    header = parse_header(path, text, optional=_OPTIONAL_KEYS)
+    severity, at = header.fields["severity"]
+    if severity not in SEVERITIES:
+        raise RuleError(
+            f"severity {severity!r} is not one of {', '.join(SEVERITIES)}", file=path, line=at
+        )
+    tables = parse_tables(header, path)
+    if "spark" in header.fields:
         from ..spark.modes import spark_mode  # no pyspark: only the header's grammar
 
-        value, at = fields["spark"]
+        value, at = header.fields["spark"]
         try:
             spark_mode(value, tables)
         except RuleError as exc:
             raise RuleError(exc.message, file=path, line=at) from None
-    notes = []
-    for raw in lines[body:]:
-        if not raw.startswith("--"):
-            break
-        notes.append(raw[2:].strip())
     return Rule(
-        notes=" ".join(" ".join(notes).split()),
-        id=rule_id,
-        title=fields["title"][0],
+        notes=header.notes,
+        id=header.fields["id"][0],
+        title=header.fields["title"][0],
         severity=severity,
-        description=fields["description"][0],
+        description=header.fields["description"][0],
         tables=tables,
-        params=parsed,
+        params=parse_params(header, path, text),
         sql=text,
         path=path,
-        spark=fields.get("spark", ("", 0))[0],
+        spark=header.fields.get("spark", ("", 0))[0],
     )
 
 
@@ -250,8 +293,11 @@ def _parse_param(text: str, path: Path, line: int) -> Param:
 
 
 def rule_files(directory: Path) -> tuple[list[Path], list[Path]]:
-    """The derived-state files (``_*.sql``) and the rule files of a directory."""
+    """The derived-state files (``_*.sql``) and the rule files of a directory (in the
+    built-in one, not the report's queries: ``REPORT_QUERY_DIRS``)."""
     files = sorted(p for p in directory.rglob("*.sql") if p.is_file())
+    if directory.resolve() == BUILTIN_DIR:
+        files = [p for p in files if p.relative_to(directory).parts[0] not in REPORT_QUERY_DIRS]
     return [p for p in files if p.name.startswith("_")], [
         p for p in files if not p.name.startswith("_")
     ]
