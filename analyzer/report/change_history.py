@@ -134,7 +134,7 @@ PROVEN = ("record_set_emptied", "conflicting_writers")
 def proof(f: Finding, tz: str) -> Proof:
     """The ``Proof`` of a critical or high change-history finding (``PROVEN``)."""
     build = prove_emptied if f["rule"] == "record_set_emptied" else prove_fight
-    steps, then, therefore, missing = build(f, Step, tz)
+    steps, then, therefore, missing = build(f, tz)
     return Proof(f["id"], f["rule"], f["severity"], steps, then, therefore, missing)
 
 
@@ -142,7 +142,7 @@ def _loc(e: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return dict(e) if e else None
 
 
-def prove_emptied(f: Finding, steps: Any, tz: str) -> tuple[list[Any], str, str, list[str]]:
+def prove_emptied(f: Finding, tz: str) -> tuple[list[Step], str, str, list[str]]:
     """Let/Then/Therefore of a ``record_set_emptied`` finding, from its details and evidence."""
     d, ev, ep = f["details"], f["evidence"], f["endpoint"]
 
@@ -153,14 +153,14 @@ def prove_emptied(f: Finding, steps: Any, tz: str) -> tuple[list[Any], str, str,
     if d.get("created_by"):
         values = ", ".join(d["deleted_values"])
         made = f"{_who(d['created_by'])} created {ep}'s {d['type']} record set ({values})"
-        out.append(steps("C", made, _loc(ev[1] if len(ev) > 1 else None)))
+        out.append(Step("C", made, _loc(ev[1] if len(ev) > 1 else None)))
     else:
         missing.append(f"the change that created {ep}'s {d['type']} record set (before the trail)")
     deleted = f"{_who(f['host'])} deleted it at {at(f['start'])} (change {d['change_id']})"
-    out.append(steps("D", deleted, _loc(ev[0])))
+    out.append(Step("D", deleted, _loc(ev[0])))
     if f["end"] is not None:
         again = f"{_who(d.get('restored_by'))} created {ep}'s {d['type']} record set again"
-        out.append(steps("R", f"{again} at {at(f['end'])}", _loc(ev[-1])))
+        out.append(Step("R", f"{again} at {at(f['end'])}", _loc(ev[-1])))
         then = (
             f"D leaves {ep} with no {d['type']} record set (no change of D's batch creates one) "
             f"and no successful change of {ep} between D and R creates one."
@@ -176,13 +176,13 @@ def prove_emptied(f: Finding, steps: Any, tz: str) -> tuple[list[Any], str, str,
     return out, then, therefore, missing
 
 
-def prove_fight(f: Finding, steps: Any, tz: str) -> tuple[list[Any], str, str, list[str]]:
+def prove_fight(f: Finding, tz: str) -> tuple[list[Step], str, str, list[str]]:
     d, ev, ep = f["details"], f["evidence"], f["endpoint"]
     first = f"{_who(f['host'])} set {ep}'s {d['type']} record set"
     last = f"the last of {d['flips']} replacements came"
     out = [
-        steps("W1", f"{first} at {timefmt.local(f['start'], tz)}", _loc(ev[0])),
-        steps("Wn", f"{last} at {timefmt.local(f['end'], tz)}", _loc(ev[-1])),
+        Step("W1", f"{first} at {timefmt.local(f['start'], tz)}", _loc(ev[0])),
+        Step("Wn", f"{last} at {timefmt.local(f['end'], tz)}", _loc(ev[-1])),
     ]
     then = (
         f"between W1 and Wn {len(d['actors'])} actors ({', '.join(_who(a) for a in d['actors'])}) "

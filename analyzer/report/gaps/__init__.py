@@ -20,7 +20,7 @@ chain of evidence has a hole, and what evidence is missing:
 
 Every check is one set-based query over the canonical tables and the findings, a query
 file of ``queries/gaps/`` (``analyzer/report/queries.py``); the modules of this package
-turn its rows into gaps: ``hosts`` (stall, silence), ``causes`` (DNS, order), ``sources``
+turn their rows into gaps: ``hosts`` (stall, silence), ``causes`` (DNS, order), ``sources``
 (missing plans and sources), ``rows`` (the columns and thresholds).
 """
 
