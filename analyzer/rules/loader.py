@@ -56,7 +56,10 @@ FINDING_COLUMNS: dict[str, str] = {
     "evidence": "STRUCT(file VARCHAR, line BIGINT, record BIGINT)[]",
 }
 
-BUILTIN_DIR = Path(__file__).resolve().parents[2] / "queries"
+# The built-in rules: queries/ of the checkout (an editable install), or its copy inside
+# an installed wheel (analyzer/queries, see pyproject.toml).
+_PACKAGED = Path(__file__).resolve().parents[1] / "queries"
+BUILTIN_DIR = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parents[2] / "queries"
 # Sub-folders of queries/ holding the incident report's queries (analyzer/report/queries.py),
 # in the same header format: not rules.
 REPORT_QUERY_DIRS = ("gaps", "proofs", "timeline")
