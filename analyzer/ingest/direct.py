@@ -83,6 +83,7 @@ class FileScan:
             for byte in _DOUBTS:
                 if buf.find(byte, at, stop) >= 0:
                     self.doubt = f"a {byte!r} byte"
+                    return
         self._carry = _longest_ok(buf, n, self._carry, self.max_line)
         if self._carry < 0:
             self.doubt = "a line over the limit"
@@ -114,8 +115,15 @@ def _longest_ok(buf: bytes | bytearray, end: int, carry: int, limit: int) -> int
     return -1
 
 
-def _scan(path: Path, scan: FileScan, fifo: str | None, stop: threading.Event) -> None:
-    """Read, hash and check the file; a gzip file's content goes on into ``fifo``."""
+def _scan(
+    path: Path,
+    scan: FileScan,
+    fifo: str | None,
+    stop: threading.Event,
+    interrupt: Callable[[], None],
+) -> None:
+    """Read, hash and check the file; a gzip file's content goes on into ``fifo``. At the
+    first doubt it stops and interrupts DuckDB: the file loads line by line anyway."""
     state = scan.state
     sha = hashlib.sha256()
     with open_evidence(path) as fh:
@@ -131,8 +139,13 @@ def _scan(path: Path, scan: FileScan, fifo: str | None, stop: threading.Event) -
                     sha.update(view[:got])
                     state.size += got
                     scan.content(buf, got)
+                    if scan.doubt:
+                        interrupt()
+                        return
         else:
             _gunzip_into(fh, scan, sha, fifo, stop)
+            if scan.doubt:
+                return  # the FIFO is closed: DuckDB's reading ends there
     if state.head.startswith(BOM):
         scan.doubt = scan.doubt or "a byte order mark"  # the colon count is unaffected,
         # but the line path keeps line 1 without it: rare enough to leave to that path
@@ -155,13 +168,13 @@ def _gunzip_into(
             if stop.is_set():
                 break
             scan.content(block, len(block))
+            if scan.doubt:
+                break
             if out is not None:
                 with memoryview(block) as view:
                     _write_all(out, view)
     except (EOFError, OSError, ValueError) as exc:  # damage (salvaged by the line path)
         scan.doubt = f"gzip: {exc}"
-        while read(BLOCK):  # the file's hash is of all its bytes
-            pass
     finally:
         if out is not None:
             with contextlib.suppress(OSError):
@@ -207,7 +220,9 @@ def load_direct(
             os.mkfifo(fifo, 0o600)
         error: list[BaseException] = []
         worker = threading.Thread(
-            target=_guarded, args=(error, _scan, path, scan, fifo, stop), name="pf-direct"
+            target=_guarded,
+            args=(error, _scan, path, scan, fifo, stop, con.interrupt),
+            name="pf-direct",
         )
         worker.start()
         failed = True
@@ -218,7 +233,10 @@ def load_direct(
             )
             failed = False
         except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-            scan.doubt = f"DuckDB: {str(exc).splitlines()[0]}"  # not JSON Lines as it reads them
+            scan.doubt = scan.doubt or f"DuckDB: {str(exc).splitlines()[0]}"  # not JSON Lines
+        except duckdb.InterruptException:
+            if not scan.doubt:  # not the scan's interrupt: the user's
+                raise
         finally:
             if failed:  # the reading is of no use: stop it, and the writing to DuckDB
                 stop.set()
