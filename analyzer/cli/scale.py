@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from ..case import Case
 from ..parquet import DEFAULT_BUCKETS
-from .common import CliError, case_for, existing_case, handle_errors
-
-F = TypeVar("F", bound=Callable[..., Any])
+from .common import CliError, F, case_for, existing_case, handle_errors
 
 
 def engine_options(func: F) -> F:

@@ -234,6 +234,16 @@ def _empty(f: Finding, r: Mapping[str, Any], tz: str) -> Proof:
     return p
 
 
+def _emptied(ep: str, how: str, row: Mapping[str, Any], tz: str) -> Step:
+    """Step D: the endpoint emptied by a deleted plan (``row``: its time, generation and
+    the first line of its evidence)."""
+    return Step(
+        "D",
+        f"{ep} {how} {at(row['ts'], tz)} (plan {row['generation']} deleted)",
+        loc((row["ev"] or [None])[0]),
+    )
+
+
 def _dns(f: Finding, r: Mapping[str, Any], tz: str) -> Proof:
     p = skeleton(f)
     ep = f["endpoint"]
@@ -247,14 +257,7 @@ def _dns(f: Finding, r: Mapping[str, Any], tz: str) -> Proof:
     if q0:
         p.steps.append(Step("Q0", f"a query for {ep} answered at {at(q0['ts'], tz)}", loc(q0)))
     if cause:
-        ev = (cause["ev"] or [None])[0]
-        p.steps.append(
-            Step(
-                "D",
-                f"{ep} went empty at {at(cause['ts'], tz)} (plan {cause['generation']} deleted)",
-                loc(ev),
-            )
-        )
+        p.steps.append(_emptied(ep, "went empty at", cause, tz))
     if q1:
         p.steps.append(
             Step("Q1", f"the first failed query at {at(q1['ts'], tz)} ({how(q1)})", loc(q1))
@@ -293,14 +296,7 @@ def _blocked(f: Finding, r: Mapping[str, Any], tz: str) -> Proof:
     ep = f["endpoint"]
     f1, fn, plan, empty = r["f1"], r["fn"], r["plan"], r["empty"]
     if empty:
-        ev = (empty["ev"] or [None])[0]
-        p.steps.append(
-            Step(
-                "D",
-                f"{ep} empty since {at(empty['ts'], tz)} (plan {empty['generation']} deleted)",
-                loc(ev),
-            )
-        )
+        p.steps.append(_emptied(ep, "empty since", empty, tz))
     if f1:
         p.steps.append(
             Step(
