@@ -23,10 +23,11 @@ demo: install
 	$(BIN)/analyzer report $(OUT)/dynamodb-2025-10-20.duckdb --out $(OUT)/report --tz America/Los_Angeles
 	@echo "Open $(OUT)/report/report.html (or read $(OUT)/report/report.md)."
 
-## test: lint, then the whole test suite
+## test: lint, type-check the library, then the whole test suite
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q -p no:cacheprovider
 
 lint: install

@@ -28,7 +28,7 @@ class NotRegularFile(OSError):
     """The path is no longer a regular file (a link, FIFO or device put in its place)."""
 
 
-def open_evidence(path: Path) -> BinaryIO:
+def open_evidence(path: Path) -> io.BufferedReader:
     """Open a regular file for reading, never through a link and never blocking on a
     FIFO: what was checked when the tree was walked is what gets read."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)

@@ -64,8 +64,8 @@ def constraint_edges(cfg: Config, system: System) -> dict[tuple[str, str], float
                 if applied and len({r.host for r in applied}) == 1:
                     before(min(applied, key=lambda r: r.t), rec)
     if OPERATOR in system.records:
-        for key in ((cfg.planner_host, OPERATOR), (OPERATOR, cfg.planner_host)):
-            edges[key] = min(edges.get(key, PRIOR_S), PRIOR_S)
+        for pair in ((cfg.planner_host, OPERATOR), (OPERATOR, cfg.planner_host)):
+            edges[pair] = min(edges.get(pair, PRIOR_S), PRIOR_S)
     return edges
 
 
