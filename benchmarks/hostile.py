@@ -10,7 +10,9 @@ Cases (``--cases``; sizes at ``--scale 1``):
 * ``junk``: 3 GB of 1.5 KB lines that are no known record (2 M quarantined lines);
 * ``gzip-bomb``: a 4 MB gzip of one repeated line (about 4 GB decompressed);
 * ``small-files``: 10,000 files of 10 lines (Enactor and Route 53 Resolver), first
-  ingest and re-ingest.
+  ingest and re-ingest;
+* ``bind``: one BIND ``named.log`` of 16 M valid query lines (2.5 GB), a source that
+  stages each chunk (``LoadContext.stage``).
 
 Every run is a fresh case in its own Python process (``Case.ingest`` into a database
 file); its peak resident memory is read with ``os.wait4`` and its time is measured
@@ -33,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WORK = ROOT / "benchmarks" / "data" / "hostile"
-CASES = ("huge-line", "junk", "gzip-bomb", "small-files")
+CASES = ("huge-line", "junk", "gzip-bomb", "small-files", "bind")
 
 ENACTOR = (
     "ts=2025-10-20T06:47:{s:02d}.000Z level=info host=dns-enactor-use1-az1 "
@@ -44,6 +46,10 @@ RESOLVER = (
     '{{"query_timestamp":"2025-10-20T06:48:{s:02d}Z","query_name":"n{i}.example.com.",'
     '"query_type":"A","query_class":"IN","rcode":"NOERROR","answers":[],"srcaddr":"10.0.0.5",'
     '"srcport":"1","transport":"UDP","vpc_id":"vpc-1"}}\n'
+)
+BIND = (
+    "20-Oct-2025 {h:02d}:{m:02d}:{s:02d}.{ms:03d} queries: info: client @0x7f{i:010x} "
+    "10.0.{c}.{d}#{port} (n{i}.example.com): query: n{i}.example.com IN A +E(0)K (10.0.0.2)\n"
 )
 
 # Runs in the child: ingest DIR into a new case DB twice over (the second: re-ingest).
@@ -94,6 +100,24 @@ def make(case: str, work: Path, scale: float) -> Path:
             block = line * ((8 << 20) // len(line))
             for _ in range(max(1, int(500 * scale))):  # 500 x 8 MB = 4 GB
                 fh.write(block)
+    elif case == "bind":
+        with (d / "named.log").open("w") as fh:
+            for b in range(max(1, int(160 * scale))):  # 160 x 100,000 lines = 2.5 GB
+                fh.write(
+                    "".join(
+                        BIND.format(
+                            h=i // 3_600_000,
+                            m=i // 60_000 % 60,
+                            s=i // 1000 % 60,
+                            ms=i % 1000,
+                            i=i,
+                            c=i % 250,
+                            d=i // 250 % 250,
+                            port=1024 + i % 60_000,
+                        )
+                        for i in range(b * 100_000, (b + 1) * 100_000)
+                    )
+                )
     else:
         for f in range(max(10, int(10_000 * scale))):
             sub = d / f"d{f // 500:02d}"

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from .registered import registered
+from .registered import Registration, registered
 
 # Timestamps: absolute when they carry a zone, else read in the assumed zone. The usual
 # UTC ``...Z`` skips the regular expression (these macros run on every row).
@@ -124,10 +124,29 @@ class LoadContext:
     mtime_ns: int | None = None  # its modification time: the default year of year-less times
     state: dict[str, Any] = field(default_factory=dict)  # what a source carries across chunks
     good: GoodLines = field(default_factory=GoodLines)  # set by the pipeline for each load
+    _staged: dict[str, Registration] = field(default_factory=dict, repr=False)
 
-    def stage(self, select_sql: str, params: list | dict | None = None) -> None:
-        """Materialize a parse of the chunk as temp table ``_staged`` (with ``reason``)."""
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS {select_sql}", params or [])
+    def stage(
+        self, select_sql: str, params: list | dict | None = None, name: str = "_staged"
+    ) -> None:
+        """Materialize a query over the chunk as ``name``: by default ``_staged``, the
+        chunk's parse (with ``reason``).
+
+        In Arrow, read by name through ``registered``'s holder, not in a temp table: a
+        file loads in one transaction, which keeps every temp table replaced in it until
+        it commits (memory and spill growing with the file). The next ``stage`` of the
+        name, or ``release_staged`` once the chunk is loaded, empties it.
+        """
+        table = self.con.sql(select_sql, params=params).to_arrow_table()
+        if name not in self._staged:
+            self._staged[name] = Registration(self.con, name)
+        self._staged[name].replace(table)
+
+    def release_staged(self) -> None:
+        """Empty and unregister what ``stage`` holds (after each chunk's load)."""
+        for reg in self._staged.values():
+            reg.close()
+        self._staged.clear()
 
     def quarantine_staged(self) -> int:
         """Move staged rows with a non-null ``reason`` to the quarantine table."""

@@ -212,9 +212,8 @@ def _merge_failures(ctx: LoadContext) -> int:
     the first after it.
     """
     con = ctx.con
-    con.execute(
+    ctx.stage(
         """
-        CREATE OR REPLACE TEMP TABLE _bind_match AS
         WITH e AS (
             SELECT line AS eline, ts AS ets, qname, qtype, qclass, rcode, extra, rpz_failed,
                    client, port, nullif(h.obj, '') AS obj
@@ -235,6 +234,7 @@ def _merge_failures(ctx: LoadContext) -> int:
         SELECT one.qline, e.* FROM one JOIN e USING (eline)
         """,
         {"file": ctx.file},
+        "_bind_match",
     )
     con.execute(
         """

@@ -54,6 +54,13 @@ class ChunkLoader:
         self._chunk.replace(stream.table())
 
     def _load_chunk(self, ctx: LoadContext, source: Source, chunk: Chunk) -> tuple[int, int]:
+        """Load the chunk (``_parse_chunk``); nothing the source staged is kept after."""
+        try:
+            return self._parse_chunk(ctx, source, chunk)
+        finally:
+            ctx.release_staged()
+
+    def _parse_chunk(self, ctx: LoadContext, source: Source, chunk: Chunk) -> tuple[int, int]:
         """Screen the chunk's lines (encoding, size, blank), then let the source parse them.
 
         A chunk that is valid UTF-8 is scanned by DuckDB straight from Arrow; only a

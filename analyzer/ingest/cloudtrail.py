@@ -72,7 +72,6 @@ def sniff(line: str) -> bool:
 # One row per element (line or record): the parse, and why it cannot load. ``{record}``
 # is the record index column of a document, else NULL.
 _PARSE_SQL = f"""
-CREATE OR REPLACE TEMP TABLE _ct AS
 WITH p AS (
     SELECT line, {{record}} AS record, text,
            try(from_json(CASE WHEN contains(text, '"detail-type"')
@@ -168,7 +167,7 @@ FROM (SELECT *, unnest(changes) AS ch FROM _ct WHERE reason IS NULL AND is_chang
 def load(ctx: LoadContext) -> tuple[int, int]:
     con = ctx.con
     record = "record" if ctx.state.get("document") else "NULL::BIGINT"
-    con.execute(_PARSE_SQL.replace("{record}", record), {"tz": ctx.assume_tz, "ws": _WS})
+    ctx.stage(_PARSE_SQL.replace("{record}", record), {"tz": ctx.assume_tz, "ws": _WS}, "_ct")
     con.execute(_INSERT_SQL, {"file": ctx.file})
     con.execute(
         "INSERT INTO quarantine SELECT $file, line, reason, left(trim(text, $ws), 2000) "
@@ -187,7 +186,6 @@ def load(ctx: LoadContext) -> tuple[int, int]:
         if other is not None:
             others[other] = others.get(other, 0) + ok
     _note_others(ctx, others)
-    con.execute("DROP TABLE _ct")
     return loaded, quarantined
 
 

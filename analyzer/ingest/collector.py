@@ -42,14 +42,14 @@ def wrapped(source: Source, *, prepend_time: bool = False) -> Source:
 
     def load(ctx: LoadContext) -> tuple[int, int]:
         con = ctx.con
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _collected AS
-                SELECT line, nullif(rtrim({_INNER}, chr(13) || chr(10)), '') AS inner_text,
+        ctx.stage(
+            f"""SELECT line, nullif(rtrim({_INNER}, chr(13) || chr(10)), '') AS inner_text,
                        {_TIME} AS time_text, pf_ts({_TIME}, $tz) AS collected_at, text
                 FROM (SELECT line, text,
                              CASE WHEN starts_with(text, '{{') THEN try(text::JSON) END AS j
                       FROM _good)""",
             {"tz": ctx.assume_tz},
+            "_collected",
         )
         lead = "time_text || ' ' || " if prepend_time else ""
         con.execute(

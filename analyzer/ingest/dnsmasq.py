@@ -151,9 +151,10 @@ def load(ctx: LoadContext) -> tuple[int, int]:
         {"file": ctx.file},
     )  # fmt: skip
     merged = pair.merge_replies(ctx, _FAILED, many=True)
-    ctx.con.execute(
-        "UPDATE _staged SET reason = 'a dnsmasq reply line with no query line before it "
-        f"in the file' WHERE {pair.unmatched()}"
+    ctx.stage(
+        "SELECT * REPLACE (CASE WHEN "
+        f"{pair.unmatched()} THEN 'a dnsmasq reply line with no query line before it "
+        "in the file' ELSE reason END AS reason) FROM _staged"
     )
     pair.note_merged(ctx, merged, "forwarded/reply/cached lines")
     return t.finish(ctx)

@@ -259,6 +259,7 @@ def load_document(
         try:
             loaded, quarantined = source.load(ctx) if split.records.num_rows else (0, 0)
         finally:
+            ctx.release_staged()
             con.unregister("_records")
         for line, reason, raw in split.problems:
             con.execute("INSERT INTO quarantine VALUES (?, ?, ?, ?)", [rel, line, reason, raw])

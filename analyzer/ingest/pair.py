@@ -24,7 +24,6 @@ _PENDING = """CREATE TEMP TABLE IF NOT EXISTS _pf_pending
 # The worst rcode of the reply lines (NXDOMAIN at the end of a CNAME chain wins), their
 # answers in line order, and the reply lines themselves.
 _MATCH = """
-CREATE OR REPLACE TEMP TABLE _pf_match AS
 WITH r AS (
     SELECT line AS rline, ts AS rts, pair_key, r_rcode, r_answers, r_types, r_blocked, r_extra
     FROM _staged WHERE reason IS NULL AND kind = 'reply'
@@ -37,7 +36,6 @@ WITH r AS (
 SELECT * FROM m {one}
 """
 _MERGE = """
-CREATE OR REPLACE TEMP TABLE _pf_merged AS
 SELECT qline,
     coalesce(arg_min(r_rcode, rline) FILTER (WHERE r_rcode <> 'NOERROR'),
              any_value(r_rcode) FILTER (WHERE r_rcode = 'NOERROR')) AS rcode,
@@ -72,8 +70,8 @@ def merge_replies(ctx: LoadContext, failed_sql: str, *, window_s: float = 60.0,
         params,
     )
     one = "" if many else "QUALIFY row_number() OVER (PARTITION BY qline ORDER BY rline) = 1"
-    con.execute(_MATCH.format(one=one), {**params, "window": window_s})
-    con.execute(_MERGE)
+    ctx.stage(_MATCH.format(one=one), {**params, "window": window_s}, "_pf_match")
+    ctx.stage(_MERGE, name="_pf_merged")
     failed = failed_sql.format(rcode="m.rcode", qtype="q.qtype", types="m.types",
                                answers="m.answers")  # fmt: skip
     con.execute(

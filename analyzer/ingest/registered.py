@@ -51,6 +51,14 @@ class Registration:
             self._holder.table = None
             self._holder = None
 
+    def close(self) -> None:
+        """Release the data and the name."""
+        self.release()
+        # after an interrupted statement DuckDB has aborted the transaction: the
+        # error under way is the one to report, not this clean-up's
+        with contextlib.suppress(duckdb.TransactionException):
+            self._con.unregister(self._name)
+
 
 @contextlib.contextmanager
 def registered(
@@ -62,8 +70,4 @@ def registered(
     try:
         yield reg
     finally:
-        reg.release()
-        # after an interrupted statement DuckDB has aborted the transaction: the
-        # error under way is the one to report, not this clean-up's
-        with contextlib.suppress(duckdb.TransactionException):
-            con.unregister(name)
+        reg.close()

@@ -212,10 +212,7 @@ def _seed_from_file_head(ctx: LoadContext) -> bool:
     table = pa.table({"line": pa.array(range(1, len(head) + 1), pa.int64()), "text": head})
     ctx.con.register("_zeek_head", table)
     try:
-        ctx.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _zeek_set AS {_settings_sql('_zeek_head')}",
-            _state_params(ctx),
-        )
+        ctx.stage(_settings_sql("_zeek_head"), _state_params(ctx), "_zeek_set")
     finally:
         ctx.con.unregister("_zeek_head")
     _remember_settings(ctx)
@@ -224,9 +221,7 @@ def _seed_from_file_head(ctx: LoadContext) -> bool:
 
 def _read_header(ctx: LoadContext) -> None:
     """The header settings in force at every line of the chunk (``_zeek_set``)."""
-    ctx.con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _zeek_set AS {_settings_sql('_good')}", _state_params(ctx)
-    )
+    ctx.stage(_settings_sql("_good"), _state_params(ctx), "_zeek_set")
 
 
 _INTS = {"count", "int", "port"}
@@ -313,14 +308,13 @@ def _tsv_select(combo: int, s: dict[str, Any]) -> str:
 
 def _tsv_sql(ctx: LoadContext) -> str:
     """SQL: the TSV lines of the chunk, one parse per distinct header in force."""
-    con = ctx.con
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _zeek_rows AS
-           SELECT d.line, d.text, starts_with(d.text, '#') AS header, z.combo
+    ctx.stage(
+        """SELECT d.line, d.text, starts_with(d.text, '#') AS header, z.combo
            FROM _good d ASOF JOIN _zeek_set z ON d.line >= z.line
-           WHERE NOT starts_with(ltrim(d.text), '{')"""
+           WHERE NOT starts_with(ltrim(d.text), '{')""",
+        name="_zeek_rows",
     )
-    cur = con.execute(
+    cur = ctx.con.execute(
         """SELECT DISTINCT combo, z_sep AS sep, z_set_sep AS set_sep, z_empty AS empty,
                   z_unset AS unset, z_path AS path, z_fields AS fields, z_types AS types
            FROM _zeek_set WHERE z_fields IS NOT NULL
