@@ -27,15 +27,8 @@ from typing import Any
 import duckdb
 
 from ..errors import RuleError
-from ..rules.loader import (
-    BUILTIN_DIR,
-    REPORT_QUERY_DIRS,
-    Param,
-    parse_header,
-    parse_params,
-    parse_tables,
-    sql_error,
-)
+from ..rules.header import Param, parse_header, parse_params, parse_tables
+from ..rules.loader import BUILTIN_DIR, REPORT_QUERY_DIRS, sql_error
 
 QUERY_KEYS = ("id", "title", "tables", "description")
 FINDINGS = "{findings}"

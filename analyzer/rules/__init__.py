@@ -46,12 +46,12 @@ from __future__ import annotations
 
 from .docs import rules_markdown
 from .findings import Findings
+from .header import Param
 from .loader import (
     BUILTIN_DIR,
     FINDING_COLUMNS,
     SEVERITIES,
     SEVERITY_RANK,
-    Param,
     Rule,
     RuleSet,
     load_rules,
