@@ -15,65 +15,24 @@ import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import matplotlib.dates as mdates
 import polars as pl
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from . import figure_data, timefmt
-
-SEVERITY_COLOURS = {
-    "critical": "#b2182b",
-    "high": "#ef8a62",
-    "medium": "#7f7f7f",
-    "low": "#bdbdbd",
-    "info": "#d9d9d9",
-}
-APPLY = "#4393c3"
-FAILED = "#d6604d"
-STALL = "#b2182b"
-PLAN = "#1b7837"
-EMPTY = "#fddbc7"
-
-
-def _figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def tick_format(start: Any, end: Any, tz: str, *, seconds: bool = False) -> str:
-    """Tick labels: the clock, and the date too when the range crosses a day in ``tz``."""
-    clock = "%H:%M:%S" if seconds else "%H:%M"
-    zone = timefmt.zone(tz)
-    if start is None or end is None or start.astimezone(zone).date() != end.astimezone(zone).date():
-        return "%m-%d " + clock
-    return clock
-
-
-def _time_axis(
-    ax: Any, tz: str, start: Any = None, end: Any = None, *, seconds: bool = False
-) -> None:
-    zone = timefmt.zone(tz)
-    locator = mdates.AutoDateLocator(tz=zone, minticks=4, maxticks=10)
-    ax.xaxis.set_major_locator(locator)
-    fmt = tick_format(start, end, tz, seconds=seconds)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt, tz=zone))
-    if start is not None and end is not None:
-        ax.set_xlim(start, end)
-        first, last = start.astimezone(zone), end.astimezone(zone)
-        days = first.strftime("%Y-%m-%d")
-        if last.date() != first.date():
-            days += " to " + last.strftime("%Y-%m-%d")
-        ax.set_xlabel(f"time ({tz}, {first.strftime('%Z')}), {days}")
-    else:
-        ax.set_xlabel(f"time ({tz})")
-    ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
-
-
-def _col(df: pl.DataFrame, name: str) -> list[Any]:
-    return df[name].to_list() if df.height else []
+from .figure_style import (
+    APPLY,
+    EMPTY,
+    FAILED,
+    PLAN,
+    SEVERITY_COLOURS,
+    STALL,
+    column,
+    legend,
+    new_figure,
+    time_axis,
+)
+from .figure_style import tick_format as tick_format  # re-exported: its old home
 
 
 def draw_swimlane(data: Mapping[str, pl.DataFrame], tz: str = "UTC") -> Figure:
@@ -89,21 +48,21 @@ def draw_swimlane(data: Mapping[str, pl.DataFrame], tz: str = "UTC") -> Figure:
     panels = [("overview", *data["window"].row(0))]
     if zoom is not None and zoom.height:
         panels.append(("close-up", *zoom.row(0)))
-    fig = _figure(11, len(panels) * (1.0 + 0.55 * n) + 0.3)
+    fig = new_figure(11, len(panels) * (1.0 + 0.55 * n) + 0.3)
     axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
     y = {r["lane"]: n - 1 - r["order"] for r in lanes.iter_rows(named=True)}
     for ax, (name, start, end) in zip(axes, panels, strict=True):
         _lanes_panel(ax, data, y, start, end, detailed=(name == "close-up" or len(panels) == 1))
         ax.set_yticks(list(y.values()), list(y.keys()), fontsize=9)
         ax.set_ylim(-0.7, n - 0.3)
-        _time_axis(ax, tz, start, end, seconds=(name == "close-up"))
+        time_axis(ax, tz, start, end, seconds=(name == "close-up"))
         title = (
             "Who did what: plans, applies, stalls and clean-ups per host"
             if name == "overview"
             else "Close-up: from the stall to the deletion of the live plan"
         )
         ax.set_title(title, fontsize=11, loc="left")
-        _legend(ax)
+        legend(ax)
     return fig
 
 
@@ -125,8 +84,8 @@ def _lanes_panel(
     plans = _in(data["plans"], "ts", start, end)
     if plans.height:
         ax.scatter(
-            _col(plans, "ts"),
-            [y.get(h, 0) for h in _col(plans, "lane")],
+            column(plans, "ts"),
+            [y.get(h, 0) for h in column(plans, "lane")],
             marker="|",
             s=120 if detailed else 60,
             linewidths=1.0 if detailed else 0.5,
@@ -187,8 +146,8 @@ def _lanes_panel(
         for part, marker, colour, size, label in parts:
             if part.height:
                 ax.scatter(
-                    _col(part, "ts"),
-                    [y.get(h, 0) for h in _col(part, "lane")],
+                    column(part, "ts"),
+                    [y.get(h, 0) for h in column(part, "lane")],
                     marker=marker,
                     s=size,
                     color=colour,
@@ -199,13 +158,6 @@ def _lanes_panel(
         ax.scatter([r["ts"]], [y.get(r["lane"], 0)], marker="D", s=30, color="black", zorder=3)
         ax.annotate(r["action"], (r["ts"], y.get(r["lane"], 0) + 0.2), fontsize=8, rotation=20)
     _marks(ax, _in(data["marks"], "ts", start, end))
-
-
-def _legend(ax: Any) -> None:
-    """The legend beside the axes, when anything drawn has a label (a case with no
-    control-plane events draws none)."""
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
 
 
 def _marks(ax: Any, marks: pl.DataFrame) -> None:
@@ -220,23 +172,23 @@ def _marks(ax: Any, marks: pl.DataFrame) -> None:
 def draw_generations(data: Mapping[str, pl.DataFrame], tz: str = "UTC") -> Figure:
     """Per affected endpoint: the effective generation over time (a step line), the newest
     plan written (dotted), stale overwrites (red dots) and the empty interval (shaded)."""
-    endpoints = _col(data["endpoints"], "endpoint") or ["(no affected endpoint)"]
-    fig = _figure(11, 1.0 + 2.4 * len(endpoints))
+    endpoints = column(data["endpoints"], "endpoint") or ["(no affected endpoint)"]
+    fig = new_figure(11, 1.0 + 2.4 * len(endpoints))
     axes = fig.subplots(len(endpoints), 1, sharex=True, squeeze=False)[:, 0]
     start, end = data["window"].row(0)
     newest = data["newest"]
     for ax, ep in zip(axes, endpoints, strict=True):
         steps = data["steps"].filter(pl.col("endpoint") == ep) if data["steps"].height else None
         if steps is not None and steps.height:
-            xs, ys = _col(steps, "ts"), _col(steps, "generation")
+            xs, ys = column(steps, "ts"), column(steps, "generation")
             ax.step(
                 [*xs, end], [*ys, ys[-1]], where="post", color=APPLY, label="effective generation"
             )
             restores = steps.filter(pl.col("source") == "restore")
             if restores.height:
                 ax.scatter(
-                    _col(restores, "ts"),
-                    _col(restores, "generation"),
+                    column(restores, "ts"),
+                    column(restores, "generation"),
                     marker="D",
                     color="black",
                     s=30,
@@ -245,8 +197,8 @@ def draw_generations(data: Mapping[str, pl.DataFrame], tz: str = "UTC") -> Figur
                 )
         if newest.height:
             ax.step(
-                _col(newest, "ts"),
-                _col(newest, "generation"),
+                column(newest, "ts"),
+                column(newest, "generation"),
                 where="post",
                 color=PLAN,
                 linestyle=":",
@@ -275,8 +227,8 @@ def draw_generations(data: Mapping[str, pl.DataFrame], tz: str = "UTC") -> Figur
         over = data["overwrites"].filter(pl.col("endpoint") == ep)
         if over.height:
             ax.scatter(
-                _col(over, "ts"),
-                _col(over, "generation"),
+                column(over, "ts"),
+                column(over, "generation"),
                 color=STALL,
                 s=45,
                 zorder=4,
@@ -294,9 +246,9 @@ def draw_generations(data: Mapping[str, pl.DataFrame], tz: str = "UTC") -> Figur
                     )
         ax.set_title(ep, fontsize=10, loc="left")
         ax.set_ylabel("generation")
-        _legend(ax)
+        legend(ax)
         ax.yaxis.get_major_formatter().set_useOffset(False)
-        _time_axis(ax, tz, start, end)
+        time_axis(ax, tz, start, end)
     fig.suptitle("Effective generation per endpoint (shaded: empty)", fontsize=11)
     return fig
 
@@ -304,15 +256,15 @@ def draw_generations(data: Mapping[str, pl.DataFrame], tz: str = "UTC") -> Figur
 def draw_dns_ratio(data: Mapping[str, pl.DataFrame], tz: str = "UTC") -> Figure:
     """The share of failed DNS queries per minute, one line per endpoint; failure windows
     shaded by severity; the 50% line that makes a window critical."""
-    fig = _figure(11, 3.6)
+    fig = new_figure(11, 3.6)
     ax = fig.add_subplot()
     ratio = data["ratio"]
-    names = list(dict.fromkeys(_col(ratio, "qname")))
+    names = list(dict.fromkeys(column(ratio, "qname")))
     for name in names:
         part = ratio.filter(pl.col("qname") == name)
         ax.plot(
-            _col(part, "minute"),
-            [r * 100 for r in _col(part, "ratio")],
+            column(part, "minute"),
+            [r * 100 for r in column(part, "ratio")],
             marker=".",
             linewidth=1.4,
             label=name,
@@ -331,15 +283,15 @@ def draw_dns_ratio(data: Mapping[str, pl.DataFrame], tz: str = "UTC") -> Figure:
     ax.set_ylabel("failed queries per minute (%)")
     if ratio.height:
         lo, hi = ratio["minute"].min(), ratio["minute"].max()
-        _time_axis(ax, tz, lo, hi + dt.timedelta(minutes=1))  # type: ignore[operator]
+        time_axis(ax, tz, lo, hi + dt.timedelta(minutes=1))  # type: ignore[operator]
     else:
-        _time_axis(ax, tz)
+        time_axis(ax, tz)
         ax.text(
             0.5, 0.5, "no DNS query logs for these endpoints", transform=ax.transAxes, ha="center"
         )
     ax.set_title("DNS failure ratio per minute (shaded: failure windows)", fontsize=11)
     if names:
-        _legend(ax)
+        legend(ax)
     return fig
 
 
@@ -348,10 +300,10 @@ def draw_record_sets(data: Mapping[str, pl.DataFrame], tz: str = "UTC") -> Figur
     type, coloured by who made that state; a red gap where no record set is left; a mark
     at every change."""
     state = data["state"]
-    lanes = list(dict.fromkeys(zip(_col(state, "name"), _col(state, "type"), strict=True)))
-    fig = _figure(11, 1.2 + 0.45 * max(len(lanes), 1))
+    lanes = list(dict.fromkeys(zip(column(state, "name"), column(state, "type"), strict=True)))
+    fig = new_figure(11, 1.2 + 0.45 * max(len(lanes), 1))
     ax = fig.add_subplot()
-    actors = list(dict.fromkeys(_col(state, "changed_by")))
+    actors = list(dict.fromkeys(column(state, "changed_by")))
     palette = ["#4393c3", "#1b7837", "#762a83", "#e08214", "#35978f", "#8c510a", "#c51b7d"]
     colour = {a: palette[i % len(palette)] for i, a in enumerate(actors)}
     if state.height:
@@ -384,9 +336,9 @@ def draw_record_sets(data: Mapping[str, pl.DataFrame], tz: str = "UTC") -> Figur
     ax.set_yticks(range(len(lanes)), [f"{n} {t}" for n, t in lanes], fontsize=8)
     ax.invert_yaxis()
     if state.height:
-        _time_axis(ax, tz, state["from"].min(), end)
+        time_axis(ax, tz, state["from"].min(), end)
     else:
-        _time_axis(ax, tz)
+        time_axis(ax, tz)
     handles = [Patch(color=colour[a], label=(a or "unknown").rsplit(":", 1)[-1]) for a in actors]
     handles.append(Patch(facecolor=EMPTY, edgecolor=FAILED, hatch="//", label="no record set"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1, 1), fontsize=8, frameon=False)
