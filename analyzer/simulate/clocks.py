@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
-from .model import OPERATOR, Record, System
+from .model import OPERATOR, System
+from .state import Record
 
 CLOCKS_FILE = "clocks.json"
 ROUNDING_S = 0.002  # logged times are truncated to the millisecond, on both events

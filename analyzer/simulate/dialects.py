@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import InputError
 from .config import Config
-from .model import Record
+from .state import Record
 
 DIALECTS = ("json-nested", "text")
 TEXT_OFFSET_S = 2 * 3600  # the text dialect's clock: UTC+2 (the zone Etc/GMT-2), no DST

@@ -31,135 +31,28 @@ Two modelling choices keep the ground truth decidable from the logs:
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError
+from .addresses import LoadBalancers, change_id
 from .config import Config, Rand
-from .des import Event, Kernel, Process, Wait
-
-
-@dataclass
-class Record:
-    """One log line, before formatting: who wrote it, when (true time), what."""
-
-    host: str
-    t: float
-    fields: dict[str, Any]
-    file: str = ""
-    line: int = 0
-
-
-@dataclass
-class PlanEndpoint:
-    lbs: int
-    ips4: tuple[str, ...]
-    ips6: tuple[str, ...]
-    weight: int
-
-
-@dataclass
-class Plan:
-    gen: int
-    created: float
-    endpoints: dict[str, PlanEndpoint]
-    record: Record | None = None
-    deleted: float | None = None
-
-
-@dataclass
-class Change:
-    """An endpoint moved to ``gen``: an ok update (host set) or an operator restore."""
-
-    t: float
-    gen: int
-    record: Record
-    host: str | None
-
-
-@dataclass
-class Update:
-    record: Record
-    host: str
-    endpoint: str
-    gen: int
-    status: str
-    t: float
-
-
-@dataclass
-class Apply:
-    host: str
-    gen: int
-    check: Record
-    start: Record
-    done: Record | None = None
-    updates: list[Update] = field(default_factory=list)
-    waits: list[Record] = field(default_factory=list)  # lock_acquire contended lines
-
-
-@dataclass
-class Delete:
-    record: Record
-    gen: int
-    host: str
-    t: float
-    live: list[str]
-    cleanup: Record
-
-
-@dataclass
-class Lock:
-    holder: str | None = None
-    last_holder: str | None = None
-
-
-@dataclass
-class Race:
-    """Bookkeeping of the directed stall fault (see the module docstring)."""
-
-    host: str
-    endpoint: str
-    start: float
-    logged: bool
-    gen: int | None = None  # the stalled apply's generation
-    waiting: bool = False  # S has tried E's lock at least once
-    released: bool = False  # S got the lock: the stall is over
-    trigger: str | None = None
-    trigger_gen: int | None = None
-    handover: Event = field(default_factory=Event)
-    s_commit: Event = field(default_factory=Event)
-
-
-class Sequencer:
-    """Spaces changes from different hosts by ``gap`` seconds, in request order."""
-
-    def __init__(self, gap: float) -> None:
-        self.gap = gap
-        self.last: dict[str, float] = {}
-
-    def reserve(self, host: str, t: float) -> float:
-        c = t
-        for h, last in self.last.items():
-            if h != host:
-                c = max(c, last + self.gap)
-        self.last[host] = c
-        return c
-
+from .des import Kernel, Process, Wait
+from .state import (
+    Apply,
+    Change,
+    Delete,
+    Lock,
+    Plan,
+    Race,
+    Record,
+    Sequencer,
+    Update,
+    update_outcome,
+)
 
 OPERATOR = "operator"
 RACE_DELAY = (0.05, 0.2)  # from S's write to X's delete request (see the module docstring)
 DELETE_LATENCY = (0.01, 0.04)
-_V4_PREFIXES = ("3.218", "52.94", "52.119", "35.71", "18.213", "44.192", "3.5", "54.239")
-
-
-def _change_id(r: Rand) -> str:
-    """A Route 53-style change id: "C" and 13 upper-case letters or digits."""
-    n, out = int(r.random() * 36**7) * 36**6 + int(r.random() * 36**6), []
-    for _ in range(13):
-        n, d = divmod(n, 36)
-        out.append("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[d])
-    return "C" + "".join(out)
 
 
 class System:
@@ -192,8 +85,7 @@ class System:
             if cfg.stall
             else None
         )
-        self._pools: dict[str, list[tuple[str, str]]] = {}
-        self._ip_rand = Rand(cfg.seed, "ips")
+        self.balancers = LoadBalancers(cfg)
 
     # --- running -------------------------------------------------------------------
     def run(self) -> System:
@@ -229,7 +121,7 @@ class System:
         gen = cfg.first_generation
         while self.automation_on:
             yield from self._commit(cfg.planner_host)
-            plan = self._make_plan(gen)
+            plan = Plan(gen, self.k.now, self.balancers.plan_endpoints())
             plan.record = self.log(
                 cfg.planner_host,
                 {
@@ -258,32 +150,6 @@ class System:
                 "reason": "automation disabled",
             },
         )
-
-    def _make_plan(self, gen: int) -> Plan:
-        """Each endpoint keeps a pool of load balancers; now and then one is replaced."""
-        r = self._ip_rand
-        eps: dict[str, PlanEndpoint] = {}
-        for i, ep in enumerate(self.cfg.endpoints):
-            pool = self._pools.get(ep.name)
-            if pool is None:
-                pool = [self._new_lb(i, ep.dual_stack) for _ in range(ep.lbs)]
-                self._pools[ep.name] = pool
-            elif r.chance(self.cfg.ip_churn):
-                pool[r.int(0, len(pool) - 1)] = self._new_lb(i, ep.dual_stack)
-            weight = sum(50 if r.chance(0.05) else 100 for _ in pool)
-            eps[ep.name] = PlanEndpoint(
-                len(pool),
-                tuple(v4 for v4, _ in pool),
-                tuple(v6 for _, v6 in pool if v6),
-                weight,
-            )
-        return Plan(gen, self.k.now, eps)
-
-    def _new_lb(self, i: int, dual: bool) -> tuple[str, str]:
-        r = self._ip_rand
-        v4 = f"{_V4_PREFIXES[i % len(_V4_PREFIXES)]}.{r.int(0, 255)}.{r.int(1, 254)}"
-        v6 = f"2600:1f18:{0x4000 + i:x}:{r.int(0, 0xFFFF):x}::{r.int(1, 0xFFFF):x}" if dual else ""
-        return v4, v6
 
     # --- enactors ------------------------------------------------------------------
     def _enactor(self, host: str) -> Process:
@@ -445,12 +311,14 @@ class System:
             if throttled:
                 status, level, error = "retry", "warn", "Throttling: Rate exceeded"
             else:
-                status, level, error = self._decide(ep, g)
+                status, level, error = update_outcome(
+                    self.plans, self.current[ep], g, guard=self.cfg.guard_update
+                )
             fields.update(level=level, status=status, latency_ms=round((self.k.now - t0) * 1000))
             if error:
                 fields["error"] = error
             if status == "ok":
-                fields["change_id"] = _change_id(r)
+                fields["change_id"] = change_id(r)
             rec = self.log(host, fields)
             upd = Update(rec, host, ep, g, status, self.k.now)
             self.updates.append(upd)
@@ -467,16 +335,6 @@ class System:
                 return status
             attempt += 1
             yield self._backoff(r, attempt - 2)
-
-    def _decide(self, ep: str, g: int) -> tuple[str, str, str | None]:
-        cur = self.current[ep]
-        if self.plans[cur].deleted is not None:
-            return "error", "error", f"InconsistentState: active plan {cur} not found"
-        if self.plans[g].deleted is not None:
-            return "error", "error", f"PlanNotFound: plan {g} not found"
-        if self.cfg.guard_update and cur > g:
-            return "error", "error", f"StaleGeneration: endpoint at {cur}, refusing older plan {g}"
-        return "ok", "info", None
 
     def _cleanup(self, host: str, r: Rand, g: int) -> Process:
         cfg, race = self.cfg, self.race
@@ -513,18 +371,11 @@ class System:
                 if not (act.only_if_empty and not self.empty(act.endpoint)):
                     yield from self._restore(act.endpoint, act.actor, act.note)
                 continue
-            fields: dict[str, Any] = {
-                "component": "operator",
-                "actor": act.actor,
-                "action": act.action,
-            }
-            if act.endpoint:
-                fields["endpoint"] = act.endpoint
-            if act.note:
-                fields["note"] = act.note
             if act.action == "disable_automation":
                 self.automation_on = False
-            self.log(OPERATOR, fields)
+            self.log(
+                OPERATOR, _operator_fields(act.actor, act.action, act.note, endpoint=act.endpoint)
+            )
 
     def _restore_later(self, ep: str) -> Process:
         if self.empty(ep):
@@ -534,16 +385,14 @@ class System:
         """Point ``ep`` at the newest generation applied anywhere (its rollback record too)."""
         yield from self._commit(OPERATOR)
         g = self.latest_ok
-        fields: dict[str, Any] = {
-            "component": "operator",
-            "actor": actor,
-            "action": "restore_endpoint",
-            "endpoint": ep,
-            "generation": g,
-        }
-        if note:
-            fields["note"] = note
+        fields = _operator_fields(actor, "restore_endpoint", note, endpoint=ep, generation=g)
         rec = self.log(OPERATOR, fields)
         self.current[ep] = g
         self.history[ep].append(Change(self.k.now, g, rec, None))
         self.timeline[ep].append((self.k.now, g))
+
+
+def _operator_fields(actor: str, action: str, note: str | None, **kv: Any) -> dict[str, Any]:
+    """An operator line's fields, in the order the logs write them; empty ones left out."""
+    given = {k: v for k, v in {**kv, "note": note}.items() if v not in (None, "")}
+    return {"component": "operator", "actor": actor, "action": action, **given}

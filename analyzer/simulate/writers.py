@@ -19,7 +19,8 @@ from typing import IO, Any, cast
 
 from .config import Config, Rand
 from .dialects import Dialect
-from .model import OPERATOR, Record, System
+from .model import OPERATOR, System
+from .state import Record
 
 PLANNER_FILE = "planner/planner.jsonl"
 OPERATOR_FILE = "operator/actions.jsonl"
