@@ -89,7 +89,7 @@ class Lock:
 
 @dataclass
 class Race:
-    """Bookkeeping of the directed stall fault (see the module docstring)."""
+    """Bookkeeping of the directed stall fault (see ``model``'s docstring)."""
 
     host: str
     endpoint: str
