@@ -153,7 +153,8 @@ FROM (
     FROM (
         SELECT r, pf_ts(r.query_timestamp, $tz) AS ts
         FROM read_json($path, format = 'newline_delimited', records = false,
-                       columns = {{r: '{_duck_type(json.loads(_STRUCT))}'}}, auto_detect = false)
+                       compression = $compression, auto_detect = false,
+                       columns = {{r: '{_duck_type(json.loads(_STRUCT))}'}})
     )
 )
 """
