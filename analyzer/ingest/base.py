@@ -224,7 +224,7 @@ class WholeFile:
     ``select_sql`` reads ``$path`` (parameters ``$tz`` and those of ``ingest.direct``)
     in file order and yields, per line, the columns of ``table`` but ``file`` and
     ``line``, plus ``loadable`` (the line path would load the line as it is, zone
-    included) and ``key_colons`` (the colons its documented keys and their values hold).
+    included) and ``keys`` (the keys, at every depth, of its documented fields).
     """
 
     table: str

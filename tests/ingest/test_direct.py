@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer import open_case
-from analyzer.ingest import pipeline
+from analyzer.ingest import direct, pipeline
 from analyzer.ingest.reader import CHUNK_BYTES
 
 N = 1500  # lines per file
@@ -120,6 +120,9 @@ DAMAGE = {
         L, 30, answers=[{"Rdata": "1.2.3.4", "Type": "A", "Class": "IN", "TTL": "5"}]
     ),
     "a field twice": _put(L, 40, L[40][:-1] + ',"rcode":"NXDOMAIN"}'),
+    "an extra field, a space before its colon": _put(L, 41, L[41][:-1] + ',"x" :1}'),
+    "an extra field, a tab before its colon": _put(L, 42, L[42][:-1] + ',"x"\t:1}'),
+    "an extra field holding an object": _edit(L, 43, x={"y": "z"}),
     "a blank line": _put(L, 50, ""),
     "a line of spaces": _put(L, 60, "   "),
     "CRLF line ends": [ln + "\r" for ln in L],
@@ -155,6 +158,9 @@ TAKEN = {
     ),
     "spaces around the JSON": [" " + json.dumps(json.loads(ln)) + " " for ln in L],
     "no answers field": _edit(L, 5, answers="DROP"),
+    "more keys in srcids (not a canonical column)": _edit(
+        L, 7, srcids={"instance": "i-1", "resolver_endpoint": {"id": "rslvr-in-1:x"}}
+    ),
     "a trailing-dot answer and an upper-case name": _edit(
         L,
         6,
@@ -169,6 +175,18 @@ def test_odd_but_clean_lines_are_taken_with_the_same_result(logs, monkeypatch, n
     (logs / "r.jsonl").write_text("\n".join(TAKEN[name]) + "\n")
     said, fast, slow = both_paths(logs, monkeypatch)
     assert said == [N]
+    assert fast == slow
+
+
+@pytest.mark.parametrize(
+    "name", ["clean", "an extra field", "a field twice", "an extra field, a space before its colon"]
+)
+def test_keys_are_counted_across_the_scans_steps(logs, monkeypatch, name):
+    monkeypatch.setattr(direct, "_STEP", 7)  # '":' pairs and '" ' split between steps
+    lines = L if name == "clean" else DAMAGE[name]
+    (logs / "r.jsonl").write_text("\n".join(lines) + "\n")
+    said, fast, slow = both_paths(logs, monkeypatch)
+    assert said == [N] if name == "clean" else isinstance(said[0], str)
     assert fast == slow
 
 
