@@ -9,9 +9,9 @@ is used only where it provably sees every physical line, in order, as one row:
   (and of the decompressed content), the number of line ends, and whatever would make
   the fast path differ from the line path: a line over the limit, an unterminated last
   line, ``\\r``, a NUL byte, a backslash (an escape), a space or tab right after a
-  ``"``, gzip damage. A gzip file is
-  inflated twice, by the thread and by DuckDB: handed a FIFO instead, DuckDB holds the
-  whole content in memory (1.18 GB for 10M lines), for no less CPU;
+  ``"``, gzip damage. A gzip file is inflated twice, by the thread and by DuckDB:
+  handed a FIFO instead, DuckDB holds the whole content in memory (1.18 GB for 10M
+  lines), for no less CPU;
 * DuckDB parses the file into a temp table in parallel, keeping the file's order
   (``preserve_insertion_order``, DuckDB's default, which the case keeps), so a row's
   number in it is its line's; the file is taken only if there is a row for every line
@@ -89,7 +89,7 @@ class FileScan:
             if (buf.find(b" ", at, stop) >= 0 or buf.find(b"\t", at, stop) >= 0) and (
                 edge in _SPACED or any(_pairs(buf, at, stop, p) for p in _SPACED)
             ):
-                self.doubt = "a space after a quote"
+                self.doubt = "a space or tab after a quote"
                 return
             prev = buf[stop - 1]
             for byte in _DOUBTS:
@@ -112,7 +112,7 @@ class FileScan:
 
 def _pairs(buf: bytes | bytearray, at: int, stop: int, pair: bytes) -> int:
     """How many times the two bytes ``pair`` occur in ``buf[at:stop]``: compared as
-    16-bit words from ``at`` and from ``at + 1``, 5x faster than ``bytes.count``."""
+    16-bit words from ``at`` and from ``at + 1`` (a tenth of ``bytes.count``'s time)."""
     n, word = stop - at, int.from_bytes(pair, "little")
     even = np.frombuffer(buf, "<u2", n // 2, at)
     odd = np.frombuffer(buf, "<u2", (n - 1) // 2, at + 1)
