@@ -444,8 +444,8 @@ def main(argv: list[str] | None = None) -> int:
             gz = kind == "gzip"
             data = dataset(work, n, gz, args.seed, control=True)
             pattern = str(data / "dns" / ("*.jsonl.gz" if gz else "*.jsonl"))
-            # paired and interleaved (raw, analyzer, raw, ...): on a shared machine the
-            # two runs of a pair see about the same load; the ratio is the pairs' median
+            # paired and interleaved (raw, floor, analyzer, raw, ...): on a shared machine
+            # the runs of a round see about the same load; a ratio is the pairs' median
             raw = Row("ingest", f"DuckDB read_json, {kind}", lines=n, note="floor")
             floor = Row("ingest", f"floor with the guarantees, {kind}", lines=n, baseline=raw,
                         paired=True, note="read_json + sha256 + line ends")  # fmt: skip

@@ -127,7 +127,7 @@ def _duck_type(spec: object) -> str:
 # The keys a line of documented fields holds: the documented ones present, those of
 # its answers and of ``srcids`` (any depth). Any other key, a duplicated one or one set
 # to ``null`` makes the file's keys (its '":' pairs, see ``direct``) more than the sum of
-# this over its lines. (Counting colons in every value instead cost 2x the CPU.)
+# this over its lines. (Counting the colons in every value instead took twice the CPU.)
 _KEYS = f"""(
     {_PRESENT}
     + coalesce((strlen(r.srcids::VARCHAR) - strlen(replace(r.srcids::VARCHAR, '":', ''))) // 2, 0)
