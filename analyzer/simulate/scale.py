@@ -2,7 +2,9 @@
 
 The control plane is the same event model (its volume grows with hours x endpoints);
 the DNS logs, which dominate, are spread over the (VPC, name, type) streams by a
-multinomial draw so the files hold exactly ``dns_lines`` query lines.
+multinomial draw so the files hold exactly ``dns_lines`` query lines. ``clocks``
+(``HOST=OFFSET[:DRIFT_PER_HOUR]``, as in the other scenarios) puts wrong clocks on
+hosts and adds ``clocks.json``: a fleet with a skewed host at benchmark size.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from .config import (
     Rand,
     StallFault,
     Vpc,
+    clock_faults,
     take_options,
 )
 
@@ -34,6 +37,7 @@ def scale_config(seed: int, **options: Any) -> Config:
             "gzip": False,
             "design": "buggy",
             "compresslevel": 1,
+            "clocks": (),
         },
     )
     r = Rand(seed, "scale")
@@ -81,6 +85,7 @@ def scale_config(seed: int, **options: Any) -> Config:
         latency_median=0.35,
         latency_min=0.3,
         latency_max=1.0,
+        clocks=clock_faults(o["clocks"]),
         stall=StallFault("dns-enactor-use1-az4", REGIONAL, start + 0.25 * (end - start)),
         restore_after=1800.0,
         dns=DnsConfig(
