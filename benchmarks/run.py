@@ -36,6 +36,9 @@ Steps (``--steps``, comma-separated; all by default):
 * ``scaling``: at each of ``--sizes`` DNS lines (1M, 10M, 30M...) beside the same
   control plane, time and peak memory of the ingest of the whole directory, of
   ``detect`` (every rule) and of ``report`` (every rule again, then the whole report).
+* ``skew``: ``detect`` (every rule) on the ``--lines`` set with one host's clock off by
+  seconds (``skewed.SKEWED``), paired with ``detect`` on the set without it; both runs'
+  findings are checked against the simulator's ground truth (``skewed.py``).
 
 This is a script, not a test: it takes minutes and writes gigabytes.
 """
@@ -56,9 +59,11 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import skewed
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WORK = ROOT / "benchmarks" / "data"
-STEPS = ("ingest", "logfmt", "detect", "reingest", "clocks", "scaling")
+STEPS = ("ingest", "logfmt", "detect", "reingest", "clocks", "skew", "scaling")
 
 # The control plane of the benchmark case: 24 hours of 150 endpoints is about 0.9
 # million Planner, Enactor and Operator lines (the DNS lines are set exactly).
@@ -258,6 +263,7 @@ CHILD_STEPS = {
     "analyzer_clock_skew": step_analyzer_clock_skew,
     "duckdb_clock_scan": step_duckdb_clock_scan,
     "analyzer_report": step_analyzer_report,
+    "analyzer_detect_checked": skewed.step_analyzer_detect_checked,
 }
 
 
@@ -283,10 +289,16 @@ def run_child(step: str, src: str, db: str) -> dict[str, Any]:
 
 
 # -- data ---------------------------------------------------------------------------------
-def dataset(work: Path, lines: int, gzip: bool, seed: int, control: bool) -> Path:
-    """The simulator's scale data set, generated once and reused while its options match."""
+def dataset(
+    work: Path, lines: int, gzip: bool, seed: int, control: bool, clocks: str | None = None
+) -> Path:
+    """The simulator's scale data set, generated once and reused while its options match;
+    ``clocks``: the simulator's clock faults (``HOST=OFFSET``), a set of its own."""
     options: dict[str, Any] = {"dns_lines": lines, "gzip": gzip, **(CONTROL if control else {})}
     name = f"scale-{lines}-{'gzip' if gzip else 'plain'}{'-control' if control else ''}"
+    if clocks:
+        options["clocks"] = clocks
+        name += "-skewed"
     out = work / name
     stamp = out / "benchmark-options.json"
     wanted = json.dumps({"seed": seed, **options}, sort_keys=True)
@@ -391,6 +403,29 @@ def measure(step: str, what: str, child: str, src: Path, db: Path, repeat: int, 
     return row
 
 
+def skewed_rows(work: Path, data: Path, case: Path, n: int, seed: int, repeat: int) -> list[Row]:
+    """detect on the skewed case paired with detect on ``case``, both checked (skewed.py)."""
+    skew_data = dataset(work, n, False, seed, control=True, clocks=skewed.SKEWED)
+    skew_case = case.with_name("skewed.duckdb")
+    print("building the case of the skewed data set ...", file=sys.stderr, flush=True)
+    built = run_child("analyzer_ingest", str(skew_data), str(skew_case))
+    what = f"analyzer, skewed data set ({skewed.SKEWED} s, built once)"
+    rows = [Row("case", what, [built], lines=built["lines"])]
+    plain = Row("skew", "detect, no clock off (checked)")
+    skew = Row("skew", f"detect, {skewed.SKEWED} s (checked)", baseline=plain, paired=True)
+    for _ in range(repeat):
+        plain.runs += measure(plain.step, plain.what, "analyzer_detect_checked", data, case,
+                              1).runs  # fmt: skip
+        skew.runs += measure(skew.step, skew.what, "analyzer_detect_checked", skew_data,
+                             skew_case, 1).runs  # fmt: skip
+    for row in (plain, skew):
+        row.note = skewed.note(row.runs[-1])
+        failed = [p for r in row.runs for p in r["problems"]]
+        if failed:
+            print(f"  {row.what}: ground truth not met: {failed}", file=sys.stderr, flush=True)
+    return [*rows, plain, skew]
+
+
 def machine() -> str:
     mem_kb = 0
     with open("/proc/meminfo") as fh:
@@ -489,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
 
-    if {"detect", "reingest", "clocks"} & set(steps):
+    if {"detect", "reingest", "clocks", "skew"} & set(steps):
         data = dataset(work, n, False, args.seed, control=True)
         case = cases / "full.duckdb"
         print("building the case of the whole data set ...", file=sys.stderr, flush=True)
@@ -516,6 +551,8 @@ def main(argv: list[str] | None = None) -> int:
                           case, args.repeat, lines=floor.lines, baseline=floor)  # fmt: skip
             row.note = f"{row.runs[-1]['findings']} findings"
             rows.append(row)
+        if "skew" in steps:
+            rows += skewed_rows(work, data, case, n, args.seed, args.repeat)
 
     if "scaling" in steps:
         # The same control plane (about 0.9M lines) beside 1M, 10M, 30M... DNS lines: the

@@ -402,14 +402,15 @@ CREATE OR REPLACE TEMP MACRO pf_offset_at(p_at, p_off, n_at, n_off, t) AS
 CREATE OR REPLACE TEMP MACRO pf_corrected(t, p_at, p_off, n_at, n_off) AS
     t - to_microseconds(round(pf_offset_at(p_at, p_off, n_at, n_off, t) * 1e6)::BIGINT);
 
--- The clock that stamped the lines of a file (for a handful of rows: reports, gaps).
+-- The clock that stamped the lines of a file. Call it on distinct files, not per row:
+-- DuckDB runs each subquery as a join of the distinct arguments with every line of
+-- their file, so rows citing a file multiply that file's lines (and a LIMIT here would
+-- sort them: at 10M DNS lines the report's timeline spilled past 20 GB).
 CREATE OR REPLACE TEMP MACRO pf_file_clock(f) AS coalesce(
-    (SELECT any_value(host) FROM (SELECT host FROM enactor_events WHERE file = f LIMIT 1)),
-    (SELECT any_value(host) FROM (SELECT host FROM planner_events WHERE file = f LIMIT 1)),
-    (SELECT any_value(pf_operator_clock(file))
-     FROM (SELECT file FROM operator_actions WHERE file = f LIMIT 1)),
-    (SELECT any_value(pf_dns_clock(server, file))
-     FROM (SELECT server, file FROM dns_queries WHERE file = f LIMIT 1)));
+    (SELECT any_value(host) FROM enactor_events WHERE file = f),
+    (SELECT any_value(host) FROM planner_events WHERE file = f),
+    (SELECT any_value(pf_operator_clock(file)) FROM operator_actions WHERE file = f),
+    (SELECT any_value(pf_dns_clock(server, file)) FROM dns_queries WHERE file = f));
 
 -- One raw time of clock c, corrected (for a handful of rows: reports, gaps).
 CREATE OR REPLACE TEMP MACRO pf_corrected_at(c, t) AS pf_corrected(

@@ -199,12 +199,16 @@ def _with_serious_findings(
 def _corrected(con: duckdb.DuckDBPyConnection, raw: pl.DataFrame) -> pl.DataFrame:
     """Each event with ``tc``, its time on the reference clock (queries/_clocks.sql): the
     timeline is ordered, and measured from the trigger, in corrected time; the times
-    shown stay those its evidence lines say."""
+    shown stay those its evidence lines say. The clock is looked up once per file (per
+    event it joins each event with every line of its file)."""
     con.register("_timeline_raw", raw.to_arrow())
     try:
         return con.sql(
-            "SELECT *, pf_corrected_at(pf_file_clock(evidence[1].file), ts) AS tc "
-            "FROM _timeline_raw"
+            "WITH r AS (SELECT *, row_number() OVER () AS _i FROM _timeline_raw), "
+            "c AS (SELECT f, pf_file_clock(f) AS clock FROM "
+            "(SELECT DISTINCT evidence[1].file AS f FROM _timeline_raw)) "
+            "SELECT r.* EXCLUDE (_i), pf_corrected_at(c.clock, r.ts) AS tc "
+            "FROM r LEFT JOIN c ON c.f = r.evidence[1].file ORDER BY r._i"
         ).pl()
     finally:
         con.unregister("_timeline_raw")
