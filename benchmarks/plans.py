@@ -16,8 +16,12 @@ nested-loop, blockwise, piecewise merge or inequality join, or a cross product i
 quadratic and must have a bound. A hash join with a range condition beside its
 equality is marked ``range`` and listed apart: it compares every pair of equal keys,
 so it is linear only when the key has many values (a join on a generation) and
-quadratic when it has few (a join on the source of a line); read each one. ASOF
-joins sort both inputs (n log n) and are listed with their input sizes.
+quadratic when it has few (a join on the source of a line); read each one. Any join
+whose output is ``--flag-pairs`` rows or more and ``FANOUT`` times its larger input is
+flagged too: an equality on a key with few values multiplies rows (a correlated
+subquery per row, run as a join of every row with every line of its file, did). ASOF
+joins sort both inputs (n log n) and are listed with their input sizes. DuckDB's spill
+is capped (``--max-temp``): an unbounded plan fails instead of filling the disk.
 
 The statements run twice (profiled, then for real): the times are of the profiled run.
 """
@@ -40,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 SHOWN_ROWS = 1000  # joins with a smaller largest input are left out of the table
 FLAG_MIN_ROWS = 100  # a join against a handful of rows (a scalar, a setting) is linear
+FANOUT = 10  # a join with this many times the rows of its larger input multiplies rows
 QUADRATIC = {
     "NESTED_LOOP_JOIN",
     "BLOCKWISE_NL_JOIN",
@@ -101,13 +106,15 @@ def analyse(profile: dict[str, Any], stmt: Statement, flag_pairs: int) -> None:
             stmt.joins.append(text)
         if ranged and len(sizes) == 2 and sizes[0] * sizes[1] >= flag_pairs:
             stmt.ranged.append(text)
-        if (
+        quadratic = (
             kind in QUADRATIC
             and len(sizes) == 2
             and min(sizes) >= FLAG_MIN_ROWS
             and sizes[0] * sizes[1] >= flag_pairs
-        ):
-            stmt.flagged.append(text)
+        )
+        fanout = _rows(o) >= flag_pairs and _rows(o) >= FANOUT * max(sizes, default=0)
+        if quadratic or fanout:
+            stmt.flagged.append(text + (" fan-out" if fanout else ""))
 
 
 class ProfilingConnection:
@@ -196,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         "--flag-pairs", type=int, default=10_000_000, help="input rows multiplied, to flag"
     )
     parser.add_argument("--results", type=Path, help="also write the table (markdown) here")
+    parser.add_argument("--max-temp", default="8GB", help="DuckDB's spill cap for the audit")
     args = parser.parse_args(argv)
 
     from analyzer import open_case
@@ -216,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     stmts: list[Statement] = []
     t0 = time.perf_counter()
     with open_case(args.case) as case:
+        case.con.execute("SET max_temp_directory_size = ?", [args.max_temp])
         case.con = ProfilingConnection(case.con, labels, args.flag_pairs, stmts)  # type: ignore[assignment]
         findings = case.findings()
         t_detect = time.perf_counter() - t0

@@ -126,3 +126,47 @@ def test_no_findings_no_timeline(hand_case):
     # the operators' actions are still key events; nothing else is
     assert set(empty.events["kind"]) == {"operator_action"}
     assert empty.impact.height == 0
+
+
+def test_event_clocks_are_looked_up_per_file_not_per_event(sample, tmp_path):
+    """Many events citing one file: the corrected times come from one lookup of that
+    file's clock. Per event, DuckDB joined each event with every line of its file (at
+    10M DNS lines the report's timeline spilled past 20 GB): no operator may produce
+    more rows than the case has lines."""
+    import json
+
+    from analyzer.report.timeline import _corrected
+
+    case, _ = sample
+    con = case.con
+    lines = con.execute(
+        "SELECT (SELECT count(*) FROM enactor_events) + (SELECT count(*) FROM planner_events)"
+        " + (SELECT count(*) FROM dns_queries) + (SELECT count(*) FROM operator_actions)"
+    ).fetchall()[0][0]
+    cited = con.sql(
+        "SELECT [{'file': file, 'line': line}] AS evidence, ts FROM enactor_events "
+        "WHERE host = 'dns-enactor-use1-az1' ORDER BY line LIMIT 300"
+    ).pl()
+    profile = tmp_path / "profile.json"
+    before = con.execute("SELECT current_setting('max_temp_directory_size')").fetchall()[0][0]
+    con.execute("SET max_temp_directory_size = '256MB'")  # a regression fails, not the disk
+    con.execute("SET enable_profiling = 'json'")
+    con.execute(f"SET profiling_output = '{profile}'")
+    try:
+        out = _corrected(con, cited)
+    finally:
+        con.execute("SET enable_profiling = 'no_output'")
+        con.execute("SET max_temp_directory_size = ?", [before])
+
+    def rows(node):
+        yield int(node.get("operator_cardinality", 0) or 0)
+        for child in node.get("children", []):
+            yield from rows(child)
+
+    assert max(rows(json.loads(profile.read_text()))) <= lines
+    assert out["evidence"].to_list() == cited["evidence"].to_list()  # the events' order kept
+    expected = con.sql(
+        "SELECT pf_corrected_at('dns-enactor-use1-az1', ts) FROM enactor_events "
+        "WHERE host = 'dns-enactor-use1-az1' ORDER BY line LIMIT 300"
+    ).pl()
+    assert out["tc"].to_list() == expected.to_series().to_list()
