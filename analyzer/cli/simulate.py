@@ -58,8 +58,8 @@ from .common import CliError, handle_errors
     "clocks",
     multiple=True,
     metavar="HOST=OFFSET[:DRIFT]",
-    help="dynamodb-2025-10-20, random: HOST's clock is OFFSET s off, drifting DRIFT s an "
-    "hour (repeatable); writes clocks.json.",
+    help="dynamodb-2025-10-20, random, scale: HOST's clock is OFFSET s off, drifting DRIFT "
+    "s an hour (repeatable); writes clocks.json.",
 )
 @click.option(
     "--clock-faults", is_flag=True, default=None, help="random: wrong clocks on random Enactors."
