@@ -405,7 +405,7 @@ CREATE OR REPLACE TEMP MACRO pf_corrected(t, p_at, p_off, n_at, n_off) AS
 -- The clock that stamped the lines of a file. Call it on distinct files, not per row:
 -- DuckDB runs each subquery as a join of the distinct arguments with every line of
 -- their file, so rows citing a file multiply that file's lines (and a LIMIT here would
--- sort them: at 10M DNS lines the report's timeline spilled past 20 GB).
+-- sort them: at 10M DNS lines the report's timeline had spilled 12 GB when stopped).
 CREATE OR REPLACE TEMP MACRO pf_file_clock(f) AS coalesce(
     (SELECT any_value(host) FROM enactor_events WHERE file = f),
     (SELECT any_value(host) FROM planner_events WHERE file = f),

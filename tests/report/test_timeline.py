@@ -131,8 +131,8 @@ def test_no_findings_no_timeline(hand_case):
 def test_event_clocks_are_looked_up_per_file_not_per_event(sample, tmp_path):
     """Many events citing one file: the corrected times come from one lookup of that
     file's clock. Per event, DuckDB joined each event with every line of its file (at
-    10M DNS lines the report's timeline spilled past 20 GB): no operator may produce
-    more rows than the case has lines."""
+    10M DNS lines the report's timeline had spilled 12 GB when stopped): no operator
+    may produce more rows than the case has lines."""
     import json
 
     from analyzer.report.timeline import _corrected
