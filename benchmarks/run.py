@@ -13,8 +13,9 @@ measured inside the subprocess, after the imports, and includes closing the data
 times, once by default: it takes over a minute); the table shows the median. The
 ingest runs of the analyzer and of ``read_json`` alternate, and their ratio is the
 median of the pairs' ratios (wall and CPU): on a loaded machine the two runs of a
-pair see about the same load. The whole default run takes about 20 minutes on 2
-quiet cores (plus the data, generated once: 18 GB); results: ``RESULTS.md``.
+pair see about the same load. The whole default run takes about 25 minutes on 2
+quiet cores (plus the data, generated once: 22 GB, the skewed set included); results:
+``RESULTS.md``.
 
 Steps (``--steps``, comma-separated; all by default):
 
