@@ -22,10 +22,12 @@ from .profiles import Profile, load_profiles, to_source
 from .rules import Findings, load_rules, run_rules
 from .rules.runner import ensure_ordering
 
-# DuckDB's memory limit for a case (``PLAN_FORENSICS_MEMORY_LIMIT`` overrides it): 10
-# million DNS queries ingest in about 1.1 GB and detect in 1.2 GB with it; without it
-# DuckDB may take 80% of the machine (3.3 GB for detect).
-MEMORY_LIMIT = "1GB"
+# DuckDB's memory limit for a case (``PLAN_FORENSICS_MEMORY_LIMIT`` overrides it): the
+# process's budget is 1.2 GB, and the interpreter with polars, Arrow and matplotlib holds
+# 0.2-0.3 GB beside DuckDB, so DuckDB gets 800 MB (with 1 GB the report peaked at 1.23 GB
+# while its gap and proof queries ran; benchmarks/RESULTS.md). Without a limit DuckDB may
+# take 80% of the machine (3.3 GB for detect).
+MEMORY_LIMIT = "800MB"
 
 
 def default_case_path(log_dir: str | Path) -> Path:

@@ -70,7 +70,7 @@ def new_connection() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the canonical (empty) tables, as a case has them but
     without NOT NULL: the rows held them in the case, and a task's pruned columns are
     null. One thread (one Spark core) and the case's memory limit
-    (``PLAN_FORENSICS_MEMORY_LIMIT``, 1 GB by default), spilling beyond it: a bucket
+    (``PLAN_FORENSICS_MEMORY_LIMIT``, 800 MB by default), spilling beyond it: a bucket
     holding a name with half of all queries must not take the executor's memory."""
     con = duckdb.connect(config={"threads": 1})
     con.execute("SET TimeZone = 'UTC'")
